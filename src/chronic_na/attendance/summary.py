@@ -15,6 +15,7 @@ are exact:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import attrs
@@ -37,6 +38,18 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> 
         raise InvalidInput(attribute.name, "must not be negative")
 
 
+def _per_code(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    merged: dict[str, int] = {}
+    for code, count in items:
+        if not isinstance(code, str) or not code:
+            raise InvalidInput("per_code", "codes must be non-empty strings")
+        if type(count) is not int or count < 0:
+            raise InvalidInput(f"per_code[{code!r}]", "must be a whole number of sessions, 0+")
+        merged[code] = merged.get(code, 0) + count
+    return tuple(sorted((c, n) for c, n in merged.items() if n))
+
+
 @attrs.frozen
 class AttendanceSummary:
     """Session counts per category for one pupil (or one enrolment) over a window.
@@ -50,6 +63,21 @@ class AttendanceSummary:
     approved_activity: int = attrs.field(default=0, validator=_count)
     authorised: int = attrs.field(default=0, validator=_count)
     unauthorised: int = attrs.field(default=0, validator=_count)
+    per_code: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_per_code)
+    """Sessions per attendance code, sorted by code, zero counts left out.
+
+    Optional: summaries built from registers or per-code counts fill it;
+    summaries built from category totals alone leave it empty. It may include
+    codes that are not possible sessions (``D``, ``X``, ``Y1``...), which the
+    four category counts leave out.
+    """
+
+    def code_count(self, code: str) -> int:
+        """Sessions recorded with ``code`` (0 if none, or if not kept)."""
+        for known, count in self.per_code:
+            if known == code:
+                return count
+        return 0
 
     @property
     def possible(self) -> int:
@@ -98,6 +126,7 @@ class AttendanceSummary:
             approved_activity=self.approved_activity + other.approved_activity,
             authorised=self.authorised + other.authorised,
             unauthorised=self.unauthorised + other.unauthorised,
+            per_code=self.per_code + other.per_code,
         )
 
 
