@@ -19,6 +19,7 @@ __all__ = [
     "ConcurrencyConflict",
     "IntegrityError",
     "InvalidInput",
+    "InvalidLifecycle",
     "NotAuthorised",
     "PolicyViolation",
     "SchemaError",
@@ -104,6 +105,19 @@ class PolicyViolation(ChronicNAError):
     def rule_ids(self) -> tuple[str, ...]:
         """The ids of the failed rules, in the order they were checked."""
         return tuple(v.rule_id for v in self.violations)
+
+
+class InvalidLifecycle(ChronicNAError):
+    """A lifecycle table is broken (refused when the lifecycle is built).
+
+    ``problems`` lists every problem found: unreachable states, states with
+    no way to a final state, unknown rule ids or roles, and the like.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the lifecycle table is broken:\n{lines}")
 
 
 class StoreError(ChronicNAError):

@@ -28,6 +28,7 @@ __all__ = [
     "AttendanceSummary",
     "ChronologyEntry",
     "ClosureReason",
+    "Contact",
     "EHAReference",
     "ESOStatus",
     "EducationSupervisionOrder",
@@ -461,3 +462,14 @@ class ClosureReason(enum.Enum):
     """Early help is consent-based; the family withdrew consent."""
     STEPPED_UP = "stepped_up"
     """Stepped up to children's social care during early help."""
+
+
+@attrs.frozen
+class Contact:
+    """The documents of a contact to MASH as they stand (after any correction)."""
+
+    iacf: InteragencyContactForm
+    eha: EHAReference | None
+    unable_to_engage_reason: str | None = attrs.field(repr=redacted)
+    chronology: tuple[ChronologyEntry, ...]
+    submitted_at: dt.datetime
