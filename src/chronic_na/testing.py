@@ -11,8 +11,6 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-import attrs
-
 from chronic_na.attendance.summary import AttendanceSummary
 from chronic_na.pathway import (
     AgreeContact,
@@ -217,7 +215,3 @@ def full_pathway(
         attendance=AttendanceSummary(present=85, authorised=10, unauthorised=95),
     )
 
-
-def evolve(command: Command, **changes: object) -> Command:
-    """A copy of ``command`` with ``changes`` (a thin wrapper over attrs.evolve)."""
-    return attrs.evolve(command, **changes)
