@@ -205,11 +205,10 @@ DEFAULT_TABLE = LifecycleTable(
 """The pathway of the 2018 policy (see docs/lifecycle.md for the diagram)."""
 
 
-def _destinations(t: Transition, table: LifecycleTable) -> Iterable[State]:
-    if t.restore:
-        # Back to any state a case can be closed from.
-        return table.closure_reasons.keys()
-    return () if t.dest is None else (t.dest,)
+def _destinations(t: Transition) -> Iterable[State]:
+    # A restoring command returns a case to a state it has already been in, so
+    # it adds no edge: a state reachable only by restoring is unreachable.
+    return () if t.dest is None or t.restore else (t.dest,)
 
 
 def validate_table(
@@ -258,7 +257,7 @@ def validate_table(
     edges: dict[State, set[State]] = {s: set() for s in State}
     for t in table.transitions:
         for src in t.sources:
-            edges[src].update(_destinations(t, table))
+            edges[src].update(_destinations(t))
     reachable = {table.initial}
     frontier = [table.initial]
     while frontier:
