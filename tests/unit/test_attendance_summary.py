@@ -19,7 +19,10 @@ from chronic_na import (
 
 counts = st.integers(min_value=0, max_value=10_000)
 summaries = st.builds(
-    AttendanceSummary, present=counts, approved_activity=counts, authorised=counts,
+    AttendanceSummary,
+    present=counts,
+    approved_activity=counts,
+    authorised=counts,
     unauthorised=counts,
 )
 
