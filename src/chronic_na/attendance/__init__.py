@@ -12,6 +12,7 @@ from chronic_na.attendance.codes import (
     Category,
     CodeTable,
     Session,
+    WithdrawnCodeRefused,
     check_session_mark,
     table_for,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "WeekdayFigures",
     "Window",
     "WindowKind",
+    "WithdrawnCodeRefused",
     "academic_year_start",
     "analyse_pattern",
     "analyse_patterns",

@@ -31,12 +31,17 @@ __all__ = [
     "Category",
     "CodeTable",
     "Session",
+    "WithdrawnCodeRefused",
     "check_session_mark",
     "table_for",
 ]
 
 REGULATIONS_2024_IN_FORCE = dt.date(2024, 8, 19)
 """The first day the 2024 regulations' code table applies."""
+
+
+class WithdrawnCodeRefused(InvalidInput):
+    """Strict mode met a code withdrawn by the 2024 regulations."""
 
 
 class Category(enum.Enum):
@@ -119,7 +124,7 @@ class CodeTable:
         withdrawn = self.withdrawn.get(code)
         if withdrawn is not None:
             if strict:
-                raise InvalidInput(
+                raise WithdrawnCodeRefused(
                     field,
                     f"code {code!r} was withdrawn from the {self.name} table "
                     "(strict mode refuses withdrawn codes)",

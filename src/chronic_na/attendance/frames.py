@@ -36,6 +36,7 @@ from chronic_na.attendance.codes import (
     Category,
     CodeTable,
     Session,
+    WithdrawnCodeRefused,
 )
 from chronic_na.attendance.identify import (
     Cohort,
@@ -295,7 +296,7 @@ def _one_pass(
     if per_code.filter(withdrawn).shape[0]:
         rows = _first_rows(windowed, raw_withdrawn_expr, columns, None)
         if strict:
-            raise InvalidInput(
+            raise WithdrawnCodeRefused(
                 "register",
                 "code withdrawn on 19 Aug 2024 (strict mode refuses withdrawn codes): "
                 + _describe_rows(rows, columns),
@@ -470,7 +471,7 @@ def _check_counts(
     for column, code in mapping.items():
         if table.is_withdrawn(code) and values[f"sum:{column}"]:
             if strict:
-                raise InvalidInput(
+                raise WithdrawnCodeRefused(
                     f"column {column!r}",
                     f"code {code!r} was withdrawn on 19 Aug 2024 (strict mode refuses it)",
                 )
