@@ -175,8 +175,8 @@ def summarise_marks(
     the mark's position (1-based), pupil reference, date, session and code:
     an unknown code, ``/`` on a PM session, ``\\`` on an AM session, two marks
     for the same pupil, date and session, or (``strict``) a withdrawn code.
-    Pupils are keyed in sorted order; a pupil whose marks all fall outside
-    the window does not appear.
+    Pupils are keyed in sorted order and findings sorted by pupil, date and
+    session; a pupil whose marks all fall outside the window does not appear.
     """
     per_pupil: dict[str, Counter[str]] = defaultdict(Counter)
     categories: dict[str, Category] = {}
@@ -214,4 +214,5 @@ def summarise_marks(
         categories[mark.code] = category
         per_pupil[mark.pupil][mark.code] += 1
     summaries = {pupil: _tally(per_pupil[pupil], categories) for pupil in sorted(per_pupil)}
+    findings.sort(key=lambda f: (f.pupil or "", f.date or dt.date.min, str(f.session), f.code))
     return RegisterSummary(summaries=summaries, findings=tuple(findings))
