@@ -344,7 +344,7 @@ def summarise_register(
 
 def _cohort_from(
     totals: nw.DataFrame[Any],
-    per_code: nw.DataFrame[Any],
+    per_code: nw.DataFrame[Any] | None,
     pupil: str,
     chosen: Threshold,
     *,
@@ -357,7 +357,7 @@ def _cohort_from(
     met = totals.filter(_threshold_expr(chosen))
     refs = [str(p) for p in met[pupil].to_list()]
     codes: dict[str, dict[str, int]] = defaultdict(dict)
-    if refs:
+    if refs and per_code is not None:
         mine = per_code.filter(nw.col(pupil).is_in(refs)).select(pupil, "code", "n")
         for ref, code, n in mine.iter_rows(named=False):
             bucket = codes[str(ref)]
@@ -451,6 +451,8 @@ def _counts_totals(
 def _check_counts(
     frame: nw.LazyFrame[Any], pupil: str, mapping: Mapping[str, str], table: CodeTable, strict: bool
 ) -> tuple[DataQualityFinding, ...]:
+    if not mapping:
+        return ()
     checks = frame.select(
         *(
             (nw.col(c).is_null() | (nw.col(c) < 0)).cast(nw.Int64).sum().alias(f"bad:{c}")
@@ -529,14 +531,14 @@ def identify_code_counts(
     mapping = _code_columns(schema, pupil, code_columns, table)
     findings = _check_counts(frame, pupil, mapping, table, strict)
     totals = _counts_totals(frame, pupil, mapping, table).collect()
-    long = (
-        totals.filter(_threshold_expr(chosen))
-        .unpivot(on=list(mapping), index=pupil, variable_name="column", value_name="n")
-        .filter(nw.col("n") > 0)
-    )
-    per_code = long.with_columns(
-        code=nw.col("column").replace_strict(mapping, return_dtype=nw.String)
-    )
+    per_code = None
+    if mapping:
+        per_code = (
+            totals.filter(_threshold_expr(chosen))
+            .unpivot(on=list(mapping), index=pupil, variable_name="column", value_name="n")
+            .filter(nw.col("n") > 0)
+            .with_columns(code=nw.col("column").replace_strict(mapping, return_dtype=nw.String))
+        )
     return _cohort_from(
         totals,
         per_code,
