@@ -1,0 +1,32 @@
+"""Importing the core library must not import any dataframe or database library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("polars", "pandas", "pyarrow", "narwhals", "dask", "duckdb", "psycopg", "distributed")
+
+
+def test_core_imports_no_heavy_dependency() -> None:
+    code = (
+        "import sys, chronic_na, chronic_na.attendance, chronic_na.policy, chronic_na.cli\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"importing the core pulled in: {out}"
+
+
+def test_the_check_itself_can_fail() -> None:
+    """The same probe sees a heavy module once something imports it."""
+    code = (
+        "import sys, chronic_na.attendance.frames\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert "narwhals" in out
