@@ -358,6 +358,7 @@ def main() -> int:
                 "ratio_target": 1.25,
                 "ratio_met": lib["seconds_best"] / hand["seconds_best"] <= 1.25,
                 "loaded_estimate_mib": estimate,
+                "loaded_rss_mib": lib["rss_after_load_mib"] - lib["rss_before_load_mib"],
                 "library_peak_above_loaded_mib": lib["peak_above_loaded_mib"],
                 "handwritten_peak_above_loaded_mib": hand["peak_above_loaded_mib"],
                 "memory_met": estimate is not None
@@ -389,6 +390,12 @@ def main() -> int:
             "peak_mib": lazy["peak_mib"],
             "peak_above_interpreter_mib": lazy["peak_mib"] - lazy["rss_before_load_mib"],
             "loaded_estimate_mib": polars_estimate,
+            "loaded_rss_mib": (
+                by[("polars", "library")]["rss_after_load_mib"]
+                - by[("polars", "library")]["rss_before_load_mib"]
+                if ("polars", "library") in by
+                else None
+            ),
             "same_cohort": lazy["cohort_hash"] == by[("polars", "library")]["cohort_hash"]
             if ("polars", "library") in by
             else None,

@@ -102,9 +102,7 @@ def test_boundary_exactly_five_school_days_is_not_flagged() -> None:
 
 
 def test_patterns_for_several_pupils_use_the_whole_register_calendar() -> None:
-    marks = register(8, lambda day, s: False) + [
-        SessionMark("P000001", START, "AM", "I"),
-    ]
+    marks = [*register(8, lambda day, s: False), SessionMark("P000001", START, "AM", "I")]
     results = analyse_patterns(marks, as_of=school_days(8)[-1])
     assert set(results) == {"P000001", "P000042"}
     assert results["P000001"].trend is TrendKind.INSUFFICIENT_DATA

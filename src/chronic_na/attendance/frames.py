@@ -201,6 +201,15 @@ def _describe_rows(rows: Sequence[Mapping[str, Any]], columns: RegisterColumns) 
     return "; ".join(described)
 
 
+def _collect(frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+    # polars' streaming engine runs the one pass in bounded memory, so a
+    # scanned Parquet register is never held whole; other engines stream or
+    # distribute on their own.
+    if frame.implementation is nw.Implementation.POLARS:
+        return frame.collect(engine="streaming")
+    return frame.collect()
+
+
 def _first_rows(
     frame: nw.LazyFrame[Any], predicate: nw.Expr, columns: RegisterColumns, limit: int | None
 ) -> list[dict[str, Any]]:
@@ -254,12 +263,12 @@ def _one_pass(
         reform = _date_bound(schema, columns.date, REGULATIONS_2024_IN_FORCE)
         extra["post"] = nw.col(columns.date) >= reform
         keys.append("post")
-    per_code = (
+    grouped = (
         windowed.with_columns(code=code, bad=bad_session.cast(nw.Int64), **extra)
         .group_by(*keys)
         .agg(n=nw.len(), bad=nw.col("bad").sum())
-        .collect()
     )
+    per_code = _collect(grouped)
     if per_code["bad"].sum():
         rows = _first_rows(windowed, bad_session, columns, _MAX_DETAILS)
         raise InvalidInput(
