@@ -48,6 +48,8 @@ def test_sudden_deterioration_after_good_attendance() -> None:
     assert result.baseline.attendance_rate == 1
     assert result.latest is not None
     assert result.latest.summary.attendance_rate == Fraction(1, 5)
+    assert all(w.start.weekday() < 5 and w.end.weekday() < 5 for w in result.windows)
+    assert "(24 Nov 2025 to 19 Dec 2025)" in result.describe()
     assert "fell from 100.0%" in result.describe()
     assert "sudden deterioration" in result.describe()
 

@@ -287,7 +287,11 @@ def analyse_pattern(
             first = max(first, start)
         in_block = [m for m in own if first <= m.date <= end]
         summary = summarise_marks(in_block).summaries.get(pupil, AttendanceSummary(present=0))
-        windows.append(PatternWindow(first, end, summary))
+        # Shown as the block's first and last school days, not a weekend.
+        in_days = [d for d in days if first <= d <= end]
+        shown_start = in_days[0] if in_days else first
+        shown_end = in_days[-1] if in_days else end
+        windows.append(PatternWindow(shown_start, shown_end, summary))
         end = first - dt.timedelta(days=1)
     windows.reverse()
 
