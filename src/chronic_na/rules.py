@@ -141,6 +141,12 @@ class Deadline:
     void: bool = False
 
     @property
+    def last_day(self) -> dt.date:
+        """The last calendar day on which the duty is met in time (``due`` is
+        the midnight that ends it, in the policy calendar's timezone)."""
+        return (self.due - dt.timedelta(microseconds=1)).date()
+
+    @property
     def is_obligation(self) -> bool:
         """Whether this is an obligation to the school (it outlives the case)."""
         return self.kind in OBLIGATION_KINDS
