@@ -6,6 +6,8 @@ step the policy does not allow with reasons a caseworker can act on, records
 who did what and when, and keeps that record safe.
 """
 
+import logging
+
 from chronic_na.attendance import (
     AttendanceSummary,
     Threshold,
@@ -28,6 +30,10 @@ from chronic_na.errors import (
 from chronic_na.policy import DEFAULT_POLICY, Policy, WorkingCalendar
 
 __version__ = "0.1.0.dev0"
+
+# A library leaves logging to its application: nothing is printed unless the
+# application configures a handler.
+logging.getLogger("chronic_na").addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_POLICY",

@@ -252,6 +252,8 @@ class SendAdditionalInformationFeedback(Command):
     considered alongside existing information."""
 
     name: ClassVar[str] = "send_additional_information_feedback"
+    schema_version: ClassVar[int] = 2
+    """Version 1 stored ``information_number`` as ``number``."""
     information_number: int = attrs.field(validator=_is(int))
     summary: str = attrs.field(validator=_text, repr=redacted)
 

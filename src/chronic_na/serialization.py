@@ -1,0 +1,339 @@
+"""Events and records to and from JSON, with type tags, schema versions and upcasting.
+
+One cattrs converter, built by :func:`make_converter` (nothing is registered
+on cattrs' global converter). It is strict: a string is never made from a
+number, a number never from a string or a boolean, an unknown key is
+refused, and every attrs validator of the records runs. Datetimes are stored
+as ISO 8601 with their UTC offset (always timezone-aware), dates as ISO
+dates, enumerations by value and sets as sorted lists, so that the same
+event always gives the same bytes.
+
+An event is stored as an envelope::
+
+    {"type": "submit_contact", "schema": 1, "case_id": "...", "number": 4,
+     "command": {...}, "warnings": [...]}
+
+``type`` is the command's trigger name, ``schema`` its ``schema_version``.
+Reading an older version runs the registered upcasters, one version at a
+time (:data:`UPCASTERS`), before the payload is structured. Anything that
+cannot be read raises :class:`~chronic_na.errors.SchemaError` naming the
+case, the event's position and the field, never the stored value, and never
+returns a half-built event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from chronic_na.errors import ChronicNAError, InvalidInput, SchemaError, Violation
+from chronic_na.lifecycle.case import Event
+from chronic_na.pathway import COMMAND_TYPES, Command
+
+__all__ = [
+    "COMMANDS_BY_TYPE",
+    "UPCASTERS",
+    "Upcaster",
+    "decode_event",
+    "dump_event",
+    "encode_event",
+    "load_event",
+    "make_converter",
+    "record_from_json",
+    "record_to_json",
+]
+
+T = TypeVar("T")
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+"""Turns one version's command payload into the next version's."""
+
+COMMANDS_BY_TYPE: Final[Mapping[str, type[Command]]] = {c.name: c for c in COMMAND_TYPES}
+"""Every command type by its stored type tag."""
+
+
+def _v1_to_v2_additional_information_feedback(payload: Payload) -> Payload:
+    # Version 1 called the piece of information's number just ``number``;
+    # version 2 says which number it is.
+    out = dict(payload)
+    if "number" in out:
+        out["information_number"] = out.pop("number")
+    return out
+
+
+UPCASTERS: Final[Mapping[tuple[str, int], Upcaster]] = {
+    ("send_additional_information_feedback", 1): _v1_to_v2_additional_information_feedback,
+}
+"""``(type tag, version) -> upcaster`` to ``version + 1``: one entry for each
+past version of each type, so that every stored event can still be read."""
+
+
+# --------------------------------------------------------------------------- converter
+
+
+def _strict(kind: type[T]) -> Callable[[object, type], T]:
+    def structure(value: object, _: type) -> T:
+        if type(value) is not kind and not (kind is float and type(value) is int):
+            raise ValueError(f"expected {kind.__name__}")
+        return value  # type: ignore[return-value]
+
+    return structure
+
+
+def _structure_datetime(value: object, _: type) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 datetime string")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 datetime string") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("expected a timezone-aware datetime (with a UTC offset)")
+    return parsed
+
+
+def _structure_date(value: object, _: type) -> dt.date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("expected an ISO 8601 date string (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 date string (YYYY-MM-DD)") from None
+
+
+def _structure_enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"expected one of the {kind.__name__} values") from None
+
+
+def _unstructure_enum_set(value: frozenset[enum.Enum]) -> list[Any]:
+    return sorted(member.value for member in value)
+
+
+def _is_enum_set(kind: Any) -> bool:
+    origin = getattr(kind, "__origin__", None)
+    if origin not in (frozenset, set):
+        return False
+    (arg,) = kind.__args__
+    return isinstance(arg, type) and issubclass(arg, enum.Enum)
+
+
+def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
+    """The library's one converter: strict, deterministic, JSON-ready.
+
+    Every attrs class is structured with unknown keys forbidden. With
+    ``detailed_validation`` (the default) errors carry the path of the field
+    at fault; without it structuring is faster. The library reads with the
+    fast one and, only when that fails, reads again with the detailed one to
+    name the field.
+    """
+    converter = cattrs.Converter(
+        forbid_extra_keys=True, detailed_validation=detailed_validation
+    )
+    for kind in (str, int, bool, float):
+        converter.register_structure_hook(kind, _strict(kind))
+    converter.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    converter.register_structure_hook(dt.datetime, _structure_datetime)
+    converter.register_unstructure_hook(dt.date, dt.date.isoformat)
+    converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+    )
+    converter.register_unstructure_hook_func(_is_enum_set, _unstructure_enum_set)
+
+    def structure_attrs_factory(cls: type) -> Callable[[Mapping[str, Any], type], Any]:
+        return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+
+    converter.register_structure_hook_factory(attrs.has, structure_attrs_factory)
+    return converter
+
+
+_CONVERTER: Final = make_converter()
+_FAST: Final = make_converter(detailed_validation=False)
+_READ_ERRORS = (cattrs.BaseValidationError, ChronicNAError, ValueError, TypeError, KeyError)
+
+
+def _structure(data: object, kind: Any, case_id: str | None, position: int | None,
+               prefix: str) -> Any:  # fmt: skip
+    try:
+        return _FAST.structure(data, kind)
+    except _READ_ERRORS:
+        pass
+    try:  # again, slowly, to name the field at fault
+        _CONVERTER.structure(data, kind)
+    except _READ_ERRORS as exc:
+        raise _schema_error(exc, case_id, position, prefix) from None
+    raise SchemaError(case_id, position, prefix or "$", "could not be read")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- errors
+
+_PATH = re.compile(r" @ \$(?P<path>\S*)$")
+
+
+def _safe_reason(exc: BaseException, _type: type | None) -> str:
+    # Never the exception's own text, except ours (which never quotes values).
+    if isinstance(exc, InvalidInput):
+        return f"{exc.field}: {exc.reason}"
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, ValueError) and type(exc) is ValueError and exc.args:
+        text = str(exc.args[0])
+        if text.startswith("expected "):
+            return text
+    if _type is not None:
+        name = getattr(_type, "__name__", None) or str(_type).replace("typing.", "")
+        return f"invalid value, expected {name}"
+    return f"invalid value ({type(exc).__name__})"
+
+
+def _schema_error(
+    exc: BaseException, case_id: str | None, position: int | None, prefix: str
+) -> SchemaError:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc, format_exception=_safe_reason)
+    else:
+        messages = [f"{_safe_reason(exc, None)} @ $"]
+    first = messages[0] if messages else "invalid value @ $"
+    match = _PATH.search(first)
+    path = match.group("path") if match else ""
+    reason = _PATH.sub("", first)
+    field = (prefix + path).lstrip(".") or prefix or "$"
+    more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+    return SchemaError(case_id, position, field, reason + more)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def dump_event(event: Event) -> Payload:
+    """The event as a JSON-ready envelope (see the module docstring)."""
+    command = event.command
+    return {
+        "type": command.name,
+        "schema": type(command).schema_version,
+        "case_id": event.case_id,
+        "number": event.number,
+        "command": _CONVERTER.unstructure(command),
+        "warnings": [_CONVERTER.unstructure(w) for w in event.warnings],
+    }
+
+
+def upcast(tag: str, version: int, payload: Payload, *, case_id: str | None = None,
+           position: int | None = None) -> Payload:  # fmt: skip
+    """``payload`` of command type ``tag`` at ``version``, upcast to the current version."""
+    kind = COMMANDS_BY_TYPE.get(tag)
+    if kind is None:
+        raise SchemaError(case_id, position, "type", "unknown event type")
+    current = kind.schema_version
+    if version > current:
+        raise SchemaError(
+            case_id, position, "schema",
+            f"version {version} is newer than this library reads ({current}): upgrade chronic_na",
+        )  # fmt: skip
+    while version < current:
+        step = UPCASTERS.get((tag, version))
+        if step is None:
+            raise SchemaError(case_id, position, "schema", f"no upcaster from version {version}")
+        payload = step(payload)
+        version += 1
+    return payload
+
+
+def load_event(data: object, *, case_id: str | None = None, position: int | None = None) -> Event:
+    """An :class:`Event` from a stored envelope, upcasting old versions.
+
+    ``case_id`` and ``position`` say where the data came from (for errors,
+    and checked against the envelope when given).
+    """
+    if not isinstance(data, dict):
+        raise SchemaError(case_id, position, "$", "an event must be a JSON object")
+    expected = {"type", "schema", "case_id", "number", "command", "warnings"}
+    missing = sorted(expected - data.keys())
+    if missing:
+        raise SchemaError(case_id, position, missing[0], "required field missing")
+    extra = sorted(data.keys() - expected)
+    if extra:
+        raise SchemaError(case_id, position, extra[0], "unknown field")
+    tag, version = data["type"], data["schema"]
+    stored_case, number = data["case_id"], data["number"]
+    if not isinstance(tag, str):
+        raise SchemaError(case_id, position, "type", "expected a type tag (str)")
+    if type(version) is not int or version < 1:
+        raise SchemaError(case_id, position, "schema", "expected a positive whole number")
+    if not isinstance(stored_case, str):
+        raise SchemaError(case_id, position, "case_id", "expected str")
+    if type(number) is not int or number < 1:
+        raise SchemaError(case_id, position, "number", "expected a positive whole number")
+    if case_id is not None and stored_case != case_id:
+        raise SchemaError(case_id, position, "case_id", "does not match the case it is stored in")
+    if position is not None and number != position:
+        raise SchemaError(case_id, position, "number", "does not match its stored position")
+    where_case = case_id if case_id is not None else stored_case
+    where = position if position is not None else number
+    payload = data["command"]
+    if not isinstance(payload, dict):
+        raise SchemaError(where_case, where, "command", "expected a JSON object")
+    payload = upcast(tag, version, payload, case_id=where_case, position=where)
+    command = _structure(payload, COMMANDS_BY_TYPE[tag], where_case, where, "command")
+    if command.case_id != stored_case:
+        raise SchemaError(where_case, where, "command.case_id", "does not match the event's case")
+    raw_warnings = data["warnings"]
+    warnings: tuple[Violation, ...] = (
+        _structure(raw_warnings, _WARNINGS, where_case, where, "warnings") if raw_warnings else ()
+    )
+    return Event(stored_case, number, command, warnings)
+
+
+_WARNINGS: Final = tuple[Violation, ...]
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def encode_event(event: Event) -> str:
+    """The event as canonical JSON text (sorted keys, no white space)."""
+    return _dumps(dump_event(event))
+
+
+def decode_event(text: str | bytes, *, case_id: str | None = None,
+                 position: int | None = None) -> Event:  # fmt: skip
+    """An :class:`Event` from JSON text written by :func:`encode_event` (any version)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError):
+        raise SchemaError(case_id, position, "$", "not valid JSON") from None
+    return load_event(data, case_id=case_id, position=position)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def record_to_json(record: object) -> str:
+    """Any record (an attrs class of :mod:`chronic_na.records`, a command...) as canonical JSON."""
+    if not attrs.has(type(record)):
+        raise InvalidInput("record", "must be an attrs record")
+    return _dumps(_CONVERTER.unstructure(record))
+
+
+def record_from_json(text: str | bytes, kind: type[T]) -> T:
+    """A record of ``kind`` from JSON text written by :func:`record_to_json`."""
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError):
+        raise SchemaError(None, None, "$", "not valid JSON") from None
+    result: T = _structure(data, kind, None, None, "")
+    return result

@@ -1,0 +1,800 @@
+"""The store contract and what every SQL backend shares.
+
+A store keeps each case as its events, appended with the version the writer
+last saw (optimistic concurrency) in one transaction, and keeps a small
+projection of each case (state, school, pupil reference, open deadlines) for
+queries. Every event gets a store-wide sequence number and a hash chained
+through the whole store:
+
+``hash[n] = H(hash[n-1], seq, case_id, number, type, schema, sha256(payload))``
+
+with ``H`` SHA-256, or HMAC-SHA-256 under a key held outside the database.
+The chain covers a digest of the payload rather than the payload itself, so
+that the personal data of a case past its retention period can be erased
+(the payload removed, an erasure record appended) and the store still
+verifies. :meth:`SQLStore.verify` walks the whole log and names every
+edited, deleted, inserted or reordered event; a :class:`Checkpoint` kept
+outside the store proves nothing before it was rewritten or cut.
+
+Backends (:mod:`chronic_na.store.sqlite`, :mod:`chronic_na.store.postgres`)
+supply a connection, a transaction and the SQL that differs; everything else
+is here, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Final, Protocol
+
+import attrs
+
+from chronic_na.errors import (
+    ConcurrencyConflict,
+    IntegrityError,
+    InvalidInput,
+    SchemaError,
+    StoreError,
+)
+from chronic_na.lifecycle import Case, Event, Lifecycle
+from chronic_na.pathway import Command, OpenCase, State
+from chronic_na.records import Actor
+from chronic_na.rules import DutyKind
+from chronic_na.serialization import decode_event, encode_event
+
+__all__ = [
+    "CaseDeadline",
+    "CaseErased",
+    "CaseSummary",
+    "Checkpoint",
+    "ErasureRefused",
+    "NoSuchCase",
+    "OpenCaseExists",
+    "Problem",
+    "SQLStore",
+    "StoredEvent",
+    "Verification",
+]
+
+log = logging.getLogger("chronic_na.store")
+
+SCHEMA_VERSION: Final = 1
+"""The version of the store's own tables (``meta.store_schema``)."""
+GENESIS: Final = "0" * 64
+"""The hash before the first event."""
+ERASURE: Final = "erasure"
+"""The type of the store record that says a case's personal data was erased."""
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class NoSuchCase(StoreError, LookupError):
+    """No case with this id is in the store."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"case {case_id}: not in the store")
+
+
+class OpenCaseExists(StoreError):
+    """The pupil already has an open case: at most one open case per pupil."""
+
+    def __init__(self, case_id: str, open_case_id: str) -> None:
+        self.case_id = case_id
+        self.open_case_id = open_case_id
+        super().__init__(
+            f"case {case_id}: the pupil already has an open case, {open_case_id}; "
+            "work on that case, or close it before opening another"
+        )
+
+
+class CaseErased(StoreError):
+    """The case's personal data was erased: its events can no longer be read."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"case {case_id}: its personal data was erased at the end of retention")
+
+
+class ErasureRefused(StoreError):
+    """The case may not be erased yet (it is open, owes the school something,
+    or its retention period has not ended)."""
+
+    def __init__(self, case_id: str, reason: str) -> None:
+        self.case_id = case_id
+        self.reason = reason
+        super().__init__(f"case {case_id}: not erased: {reason}")
+
+
+# --------------------------------------------------------------------------- values
+
+
+@attrs.frozen
+class Checkpoint:
+    """The head of the chain: the last sequence number and its hash.
+
+    Keep it outside the store (printed, in another system); ``str()`` gives
+    ``SEQ:HASH`` and :meth:`parse` reads it back.
+    """
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        """A checkpoint from ``SEQ:HASH`` (as printed by ``chronic-na store checkpoint``)."""
+        seq, sep, digest = text.strip().partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64 or not _is_hex(digest):
+            raise InvalidInput("checkpoint", "must be SEQ:HASH (a number, a colon, 64 hex digits)")
+        return cls(int(seq), digest.lower())
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+@attrs.frozen
+class StoredEvent:
+    """One row of the log, as stored: for audit exports and verification.
+
+    ``number`` is ``None`` for a store record (an erasure); ``payload`` is
+    ``None`` once the case's personal data has been erased. The payload is
+    not shown in the ``repr``.
+    """
+
+    seq: int
+    case_id: str
+    number: int | None
+    type: str
+    schema: int
+    payload: str | None = attrs.field(repr=False)
+    digest: str
+    prev_hash: str
+    hash: str
+
+
+@attrs.frozen
+class CaseSummary:
+    """A case as the store's projection knows it (no free text)."""
+
+    case_id: str
+    pupil: str | None
+    """The pseudonymous pupil reference (``None`` once erased)."""
+    school: str | None
+    state: State
+    version: int
+    is_open: bool
+    previous_case_id: str | None
+    erased: bool
+
+
+@attrs.frozen
+class CaseDeadline:
+    """An open deadline of a case (met and void ones are not kept)."""
+
+    case_id: str
+    rule_id: str
+    kind: DutyKind
+    number: int
+    owed_since: dt.datetime
+    due: dt.datetime
+
+
+@attrs.frozen
+class Problem:
+    """One thing :meth:`SQLStore.verify` found wrong, and where."""
+
+    seq: int | None
+    case_id: str | None
+    number: int | None
+    what: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.seq is not None:
+            where.append(f"seq {self.seq}")
+        if self.case_id is not None:
+            where.append(f"case {self.case_id}")
+        if self.number is not None:
+            where.append(f"event {self.number}")
+        return f"{', '.join(where) or 'store'}: {self.what}"
+
+
+@attrs.frozen
+class Verification:
+    """What :meth:`SQLStore.verify` found: every problem, the events read, the head."""
+
+    problems: tuple[Problem, ...]
+    events: int
+    head: Checkpoint
+    keyed: bool
+
+    @property
+    def ok(self) -> bool:
+        """Whether the whole chain verified."""
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`~chronic_na.errors.IntegrityError` listing the problems, if any."""
+        if self.problems:
+            lines = "\n".join(f"  - {p}" for p in self.problems[:50])
+            more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+            raise IntegrityError(
+                f"the store does not verify ({len(self.problems)} problem(s)):\n{lines}{more}"
+            )
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def payload_digest(payload: str) -> str:
+    """SHA-256 of a stored payload's UTF-8 bytes, in hex."""
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def chain_hash(
+    prev: str,
+    seq: int,
+    case_id: str,
+    number: int | None,
+    kind: str,
+    schema: int,
+    digest: str,
+    key: bytes | None,
+) -> str:
+    """The hash of one row, chained to the one before it."""
+    message = json.dumps(
+        [prev, seq, case_id, number, kind, schema, digest], separators=(",", ":")
+    ).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def _utc(instant: dt.datetime) -> str:
+    # Fixed width and UTC, so that text comparison is time comparison in SQL.
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _from_utc(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def _aware(name: str, at: object) -> dt.datetime:
+    if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(name, "must be a timezone-aware datetime")
+    return at
+
+
+# --------------------------------------------------------------------------- backend protocol
+
+
+class Cursor(Protocol):
+    """The DB-API cursor operations the store uses."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
+
+
+class SQLStore(abc.ABC):
+    """A durable case store on SQL: the contract, the chain and the queries.
+
+    Subclasses give :meth:`_transaction` (a cursor inside one transaction
+    that commits on success and rolls back on error, with writers
+    serialised), :meth:`_read` (a cursor for reading), the SQL that differs
+    (:attr:`_DDL`), and translate their driver's errors into
+    :class:`~chronic_na.errors.StoreError`.
+
+    ``lifecycle`` is the pathway cases are rebuilt with and deadlines
+    computed by; ``key`` (bytes held outside the database) makes the chain
+    an HMAC, so that someone with write access to the database alone cannot
+    recompute it; ``retention`` (see :meth:`erase`) is how long a finished
+    case is kept before its personal data may be erased.
+    """
+
+    _PLACEHOLDER = "?"
+    _DDL: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        lifecycle: Lifecycle | None = None,
+        key: bytes | None = None,
+        retention: Any = None,
+    ) -> None:
+        if lifecycle is not None and not isinstance(lifecycle, Lifecycle):
+            raise InvalidInput("lifecycle", "must be a Lifecycle")
+        if key is not None and (not isinstance(key, bytes) or len(key) < 16):
+            raise InvalidInput("key", "must be bytes, at least 16 of them")
+        self.lifecycle = lifecycle or Lifecycle.for_policy()
+        self._key = key
+        self.retention = retention
+
+    # ------------------------------------------------------------------ backend hooks
+
+    @abc.abstractmethod
+    def _transaction(self) -> AbstractContextManager[Cursor]:
+        """A cursor in one write transaction, serialised with every other writer."""
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractContextManager[Cursor]:
+        """A cursor for reading (a consistent snapshot where the backend has one)."""
+
+    @abc.abstractmethod
+    def _lock_head(self, cur: Cursor) -> tuple[int, str]:
+        """Inside a write transaction: lock and return the chain's head (seq, hash)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sql(self, text: str) -> str:
+        return text if self._PLACEHOLDER == "?" else text.replace("?", self._PLACEHOLDER)
+
+    def _setup(self) -> None:
+        """Create the tables if they are missing, and check the store's settings."""
+        algorithm = "hmac-sha256" if self._key is not None else "sha256"
+        with self._transaction() as cur:
+            for statement in self._DDL:
+                cur.execute(statement)
+            cur.execute(self._sql("SELECT value FROM chronic_na_meta WHERE key = ?"), ("chain",))
+            row = cur.fetchone()
+            if row is None:
+                cur.executemany(
+                    self._sql("INSERT INTO chronic_na_meta (key, value) VALUES (?, ?)"),
+                    [("chain", algorithm), ("store_schema", str(SCHEMA_VERSION))],
+                )
+                cur.execute(
+                    self._sql("INSERT INTO chronic_na_head (id, seq, hash) VALUES (1, 0, ?)"),
+                    (GENESIS,),
+                )
+                self._algorithm = algorithm
+                return
+            self._algorithm = row[0]
+            cur.execute(
+                self._sql("SELECT value FROM chronic_na_meta WHERE key = ?"), ("store_schema",)
+            )
+            (schema,) = cur.fetchone()
+        if int(schema) > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store's tables are version {schema}, newer than this library "
+                f"reads ({SCHEMA_VERSION}): upgrade chronic_na"
+            )
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the store's chain is an HMAC (needs the key to verify or append)."""
+        return self._algorithm == "hmac-sha256"
+
+    def _require_key_for_writing(self) -> None:
+        if self.keyed and self._key is None:
+            raise StoreError("this store's chain is keyed (HMAC): open it with its key to write")
+        if not self.keyed and self._key is not None:
+            raise StoreError("this store's chain is not keyed: open it without a key")
+
+    # ------------------------------------------------------------------ writing
+
+    def save(self, case: Case, expected_version: int) -> int:
+        """Append ``case``'s events after ``expected_version``, atomically.
+
+        ``expected_version`` is the version the writer loaded (0 for a new
+        case). If another writer has appended since, nothing is written and
+        :class:`~chronic_na.errors.ConcurrencyConflict` is raised. Opening a
+        case for a pupil who already has an open one raises
+        :class:`OpenCaseExists`, naming it. Returns the case's new version.
+        """
+        if not isinstance(case, Case):
+            raise InvalidInput("case", "must be a Case")
+        if type(expected_version) is not int or not 0 <= expected_version <= case.version:
+            raise InvalidInput("expected_version", "must be a whole number from 0 to the case's")
+        new = case.events[expected_version:]
+        if not new:
+            return case.version
+        self._require_key_for_writing()
+        rows = [(e, encode_event(e)) for e in new]
+        summary_row = self._summary_row(case)
+        deadlines = self._deadline_rows(case)
+        with self._transaction() as cur:
+            seq, head = self._lock_head(cur)
+            cur.execute(
+                self._sql("SELECT version, is_open FROM chronic_na_cases WHERE case_id = ?"),
+                (case.case_id,),
+            )
+            found = cur.fetchone()
+            actual = found[0] if found is not None else 0
+            if actual != expected_version:
+                raise ConcurrencyConflict(case.case_id, expected_version, actual)
+            if case.is_open and case.pupil is not None and not (found and found[1]):
+                cur.execute(
+                    self._sql(
+                        "SELECT case_id FROM chronic_na_cases "
+                        "WHERE pupil = ? AND is_open = 1 AND case_id <> ?"
+                    ),
+                    (case.pupil.value, case.case_id),
+                )
+                other = cur.fetchone()
+                if other is not None:
+                    raise OpenCaseExists(case.case_id, other[0])
+            inserts = []
+            for event, payload in rows:
+                seq += 1
+                digest = payload_digest(payload)
+                head_before, head = head, chain_hash(
+                    head, seq, case.case_id, event.number, event.kind,
+                    type(event.command).schema_version, digest, self._key,
+                )  # fmt: skip
+                inserts.append((
+                    seq, case.case_id, event.number, event.kind,
+                    type(event.command).schema_version, payload, digest, head_before, head,
+                ))  # fmt: skip
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO chronic_na_events (seq, case_id, number, type, schema, payload, "
+                    "digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                inserts,
+            )
+            cur.execute(
+                self._sql(
+                    "INSERT INTO chronic_na_cases (case_id, pupil, school, state, version, "
+                    "is_open, previous_case_id, erased) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT (case_id) DO UPDATE SET state = excluded.state, "
+                    "version = excluded.version, is_open = excluded.is_open"
+                ),
+                summary_row,
+            )
+            cur.execute(
+                self._sql("DELETE FROM chronic_na_deadlines WHERE case_id = ?"), (case.case_id,)
+            )
+            if deadlines:
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO chronic_na_deadlines (case_id, rule_id, kind, number, "
+                        "owed_since, due) VALUES (?, ?, ?, ?, ?, ?)"
+                    ),
+                    deadlines,
+                )
+            cur.execute(self._sql("UPDATE chronic_na_head SET seq = ?, hash = ? WHERE id = 1"),
+                        (seq, head))  # fmt: skip
+        log.debug(
+            "case %s: appended events %d-%d", case.case_id, expected_version + 1, case.version
+        )
+        return case.version
+
+    @staticmethod
+    def _summary_row(case: Case) -> tuple[Any, ...]:
+        return (
+            case.case_id,
+            case.pupil.value if case.pupil is not None else None,
+            case.school,
+            case.state.value,
+            case.version,
+            1 if case.is_open else 0,
+            case.previous_case_id,
+        )
+
+    def _deadline_rows(self, case: Case) -> list[tuple[Any, ...]]:
+        return [
+            (case.case_id, d.rule_id, d.kind.value, d.number, _utc(d.owed_since), _utc(d.due))
+            for d in self.lifecycle.deadlines(case)
+            if d.is_open()
+        ]
+
+    def open_case(self, command: OpenCase) -> Case:
+        """Open a case and save it (refused if the pupil already has an open case)."""
+        case = self.lifecycle.open(command)
+        self.save(case, 0)
+        return case
+
+    def execute(self, command: Command) -> Event:
+        """The unit of work: load the command's case, give it the command, and
+        save the new event with the version loaded, in one call.
+
+        Raises what the command raises (nothing is saved), or
+        :class:`~chronic_na.errors.ConcurrencyConflict` if another writer
+        appended in between (reload and decide again).
+        """
+        if isinstance(command, OpenCase):
+            raise InvalidInput("command", "use open_case to open a case")
+        if not isinstance(command, Command):
+            raise InvalidInput("command", "must be a Command")
+        case = self.load(command.case_id)
+        loaded = case.version
+        event = case.execute(command)
+        self.save(case, loaded)
+        return event
+
+    # ------------------------------------------------------------------ reading
+
+    def load(self, case_id: str) -> Case:
+        """The case rebuilt from its stored events.
+
+        Raises :class:`NoSuchCase`, :class:`CaseErased`, or
+        :class:`~chronic_na.errors.SchemaError` (naming the event and field)
+        if a stored event cannot be read; never a half-built case.
+        """
+        if not isinstance(case_id, str):
+            raise InvalidInput("case_id", "must be a str")
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT number, payload FROM chronic_na_events "
+                    "WHERE case_id = ? AND number IS NOT NULL ORDER BY number"
+                ),
+                (case_id,),
+            )
+            rows = cur.fetchall()
+        if not rows:
+            raise NoSuchCase(case_id)
+        events = []
+        for position, (number, payload) in enumerate(rows, start=1):
+            if payload is None:
+                raise CaseErased(case_id)
+            if number != position:
+                raise SchemaError(case_id, position, "number", f"stored as event {number}")
+            events.append(decode_event(payload, case_id=case_id, position=position))
+        return self.lifecycle.replay(events)
+
+    def version(self, case_id: str) -> int:
+        """The case's stored version (0 if it is not in the store)."""
+        with self._read() as cur:
+            cur.execute(
+                self._sql("SELECT version FROM chronic_na_cases WHERE case_id = ?"), (case_id,)
+            )
+            row = cur.fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def cases(
+        self,
+        *,
+        state: State | None = None,
+        school: str | None = None,
+        pupil: str | None = None,
+        open_only: bool = False,
+    ) -> tuple[CaseSummary, ...]:
+        """The cases matching every filter given, ordered by case id."""
+        where, params = [], []
+        if state is not None:
+            if not isinstance(state, State):
+                raise InvalidInput("state", "must be a State")
+            where.append("state = ?")
+            params.append(state.value)
+        if school is not None:
+            where.append("school = ?")
+            params.append(school)
+        if pupil is not None:
+            where.append("pupil = ?")
+            params.append(pupil)
+        if open_only:
+            where.append("is_open = 1")
+        sql = (
+            "SELECT case_id, pupil, school, state, version, is_open, previous_case_id, erased "
+            "FROM chronic_na_cases"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY case_id"
+        )
+        with self._read() as cur:
+            cur.execute(self._sql(sql), params)
+            rows = cur.fetchall()
+        return tuple(
+            CaseSummary(r[0], r[1], r[2], State(r[3]), int(r[4]), bool(r[5]), r[6], bool(r[7]))
+            for r in rows
+        )
+
+    def overdue(self, at: dt.datetime) -> tuple[CaseDeadline, ...]:
+        """Every open deadline past due at ``at``, by due time."""
+        return self._deadlines("due <= ?", _aware("at", at))
+
+    def due(self, at: dt.datetime) -> tuple[CaseDeadline, ...]:
+        """Every open deadline not yet past due at ``at``, by due time."""
+        return self._deadlines("due > ?", _aware("at", at))
+
+    def _deadlines(self, condition: str, at: dt.datetime) -> tuple[CaseDeadline, ...]:
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT case_id, rule_id, kind, number, owed_since, due "
+                    f"FROM chronic_na_deadlines WHERE {condition} ORDER BY due, case_id, kind"
+                ),
+                (_utc(at),),
+            )
+            rows = cur.fetchall()
+        return tuple(
+            CaseDeadline(r[0], r[1], DutyKind(r[2]), int(r[3]), _from_utc(r[4]), _from_utc(r[5]))
+            for r in rows
+        )
+
+    def events(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        """Every row of the log in store order (after sequence ``after``), for an audit export."""
+        last = after
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    self._sql(
+                        "SELECT seq, case_id, number, type, schema, payload, digest, prev_hash, "
+                        "hash FROM chronic_na_events WHERE seq > ? ORDER BY seq LIMIT ?"
+                    ),
+                    (last, batch),
+                )
+                rows = cur.fetchall()
+            for r in rows:
+                yield StoredEvent(
+                    int(r[0]), r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], r[8]
+                )
+            if len(rows) < batch:
+                return
+            last = int(rows[-1][0])
+
+    # ------------------------------------------------------------------ integrity
+
+    def checkpoint(self) -> Checkpoint:
+        """The chain's head now: keep it outside the store."""
+        with self._read() as cur:
+            cur.execute("SELECT seq, hash FROM chronic_na_head WHERE id = 1")
+            seq, digest = cur.fetchone()
+        return Checkpoint(int(seq), digest)
+
+    def verify(self, against: Checkpoint | None = None) -> Verification:
+        """Walk the whole log and report every problem found.
+
+        Detects an edited payload (its digest), an edited row (its hash), a
+        deleted, inserted or reordered event (the chain and the sequence), a
+        case's events out of order, a payload removed without an erasure
+        record, and a cut tail (the head). With ``against``, also proves that
+        the chain up to that checkpoint is the one that was kept. A keyed
+        store needs its key.
+        """
+        if against is not None and not isinstance(against, Checkpoint):
+            raise InvalidInput("against", "must be a Checkpoint")
+        if self.keyed and self._key is None:
+            raise StoreError("this store's chain is keyed (HMAC): verify it with its key")
+        problems: list[Problem] = []
+        running = GENESIS
+        expected_seq = 1
+        numbers: dict[str, int] = {}
+        removed: dict[str, int] = {}
+        erased: set[str] = set()
+        count = 0
+        at_checkpoint: str | None = None
+        for row in self.events():
+            count += 1
+            where = (row.seq, row.case_id, row.number)
+            if row.seq != expected_seq:
+                gap = row.seq > expected_seq
+                what = f"expected seq {expected_seq}: events are missing" if gap else "out of order"
+                problems.append(Problem(*where, what))
+            expected_seq = row.seq + 1
+            if row.payload is None:
+                if row.type == ERASURE:
+                    problems.append(Problem(*where, "an erasure record has no payload"))
+                else:
+                    removed.setdefault(row.case_id, row.seq)
+            elif payload_digest(row.payload) != row.digest:
+                problems.append(Problem(*where, "payload does not match its digest: edited"))
+            if row.prev_hash != running:
+                problems.append(Problem(*where, "not chained to the event before it: "
+                                        "an event was inserted, deleted or moved"))  # fmt: skip
+            recomputed = chain_hash(
+                row.prev_hash, row.seq, row.case_id, row.number, row.type, row.schema,
+                row.digest, self._key,
+            )  # fmt: skip
+            if recomputed != row.hash:
+                problems.append(Problem(*where, "hash does not match the row: edited"))
+            running = row.hash
+            if row.type == ERASURE:
+                erased.add(row.case_id)
+            elif row.number is None:
+                problems.append(Problem(*where, "an event without a position in its case"))
+            else:
+                want = numbers.get(row.case_id, 0) + 1
+                if row.number != want:
+                    problems.append(Problem(*where, f"expected event {want} of the case"))
+                numbers[row.case_id] = row.number
+            if against is not None and row.seq == against.seq:
+                at_checkpoint = row.hash
+        for case_id, seq in removed.items():
+            if case_id not in erased:
+                problems.append(
+                    Problem(seq, case_id, None, "payload removed without an erasure record")
+                )
+        head = self.checkpoint()
+        if head.seq != expected_seq - 1 or head.hash != running:
+            problems.append(Problem(head.seq, None, None,
+                                    "the head does not match the last event: the log was cut "
+                                    "or the head rewritten"))  # fmt: skip
+        if against is not None:
+            if against.seq > expected_seq - 1:
+                what = "the checkpoint is past the end of the log: it was cut"
+                problems.append(Problem(against.seq, None, None, what))
+            elif against.seq > 0 and at_checkpoint != against.hash:
+                what = "differs from the checkpoint: the log was rewritten"
+                problems.append(Problem(against.seq, None, None, what))
+        result = Verification(tuple(problems), count, Checkpoint(expected_seq - 1, running),
+                              self.keyed)  # fmt: skip
+        if problems:
+            log.warning("store verification found %d problem(s)", len(problems))
+        return result
+
+    # ------------------------------------------------------------------ retention
+
+    def erase(self, case_id: str, *, actor: Actor, at: dt.datetime, reason: str) -> None:
+        """Erase a finished case's personal data at the end of retention.
+
+        The events' payloads are removed (their digests stay, so the chain
+        still verifies), the pupil reference is removed from the projection,
+        and an erasure record (who, when, why) is appended to the chain.
+        Refused with :class:`ErasureRefused` while the case is open, while it
+        owes the school anything, or before ``retention`` (a
+        ``dateutil.relativedelta`` or ``timedelta``) has passed since it was
+        stepped back or closed.
+        """
+        if not isinstance(actor, Actor):
+            raise InvalidInput("actor", "must be an Actor")
+        _aware("at", at)
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("reason", "must say why the data is erased")
+        self._require_key_for_writing()
+        case = self.load(case_id)
+        if case.is_open:
+            raise ErasureRefused(case_id, "the case is still open")
+        if case.owed_obligations():
+            raise ErasureRefused(case_id, "it still owes the school feedback or contact")
+        finished = case.stepped_back_at or case.closed_at
+        if finished is None or at < finished:
+            raise ErasureRefused(case_id, "'at' is before the case finished")
+        if self.retention is not None and at < finished + self.retention:
+            raise ErasureRefused(case_id, "its retention period has not ended")
+        record = json.dumps(
+            {"actor": {"id": actor.id, "role": actor.role.value}, "at": at.isoformat(),
+             "reason": reason}, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        )  # fmt: skip
+        with self._transaction() as cur:
+            seq, head = self._lock_head(cur)
+            cur.execute(
+                self._sql("SELECT version FROM chronic_na_cases WHERE case_id = ?"), (case_id,)
+            )
+            row = cur.fetchone()
+            if row is None or int(row[0]) != case.version:
+                raise ConcurrencyConflict(case_id, case.version, int(row[0]) if row else 0)
+            seq += 1
+            digest = payload_digest(record)
+            new_head = chain_hash(head, seq, case_id, None, ERASURE, 1, digest, self._key)
+            cur.execute(
+                self._sql("UPDATE chronic_na_events SET payload = NULL WHERE case_id = ?"),
+                (case_id,),
+            )
+            cur.execute(
+                self._sql(
+                    "INSERT INTO chronic_na_events (seq, case_id, number, type, schema, payload, "
+                    "digest, prev_hash, hash) VALUES (?, ?, NULL, ?, 1, ?, ?, ?, ?)"
+                ),
+                (seq, case_id, ERASURE, record, digest, head, new_head),
+            )
+            cur.execute(
+                self._sql("UPDATE chronic_na_cases SET pupil = NULL, erased = 1 WHERE case_id = ?"),
+                (case_id,),
+            )
+            cur.execute(self._sql("DELETE FROM chronic_na_deadlines WHERE case_id = ?"),
+                        (case_id,))  # fmt: skip
+            cur.execute(self._sql("UPDATE chronic_na_head SET seq = ?, hash = ? WHERE id = 1"),
+                        (seq, new_head))  # fmt: skip
+        log.info("case %s: personal data erased", case_id)
