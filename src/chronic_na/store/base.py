@@ -347,7 +347,7 @@ class SQLStore(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _commit_point(self, where: str) -> None:
+    def _commit_point(self, where: str) -> None:  # noqa: B027 - a hook, empty on purpose
         """Called just before and just after an append commits.
 
         Does nothing; the reliability tests override it to kill the writer
