@@ -29,6 +29,7 @@ from chronic_na.records import (
     MashDecision,
     PlanAssessment,
     PupilRef,
+    exists_in_its_zone,
     redacted,
 )
 
@@ -93,6 +94,8 @@ def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise InvalidInput(attribute.name, "must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(attribute.name, "must be timezone-aware (naive datetimes are ambiguous)")
+    if not exists_in_its_zone(value):
+        raise InvalidInput(attribute.name, "is a local time that does not exist (a clock change)")
 
 
 def _case_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

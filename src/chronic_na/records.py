@@ -122,8 +122,17 @@ def _aware(field_name: str) -> Callable[[object, attrs.Attribute[Any], object], 
             raise InvalidInput(field_name, "must be a datetime")
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput(field_name, "must be timezone-aware")
+        if not exists_in_its_zone(value):
+            raise InvalidInput(field_name, "is a local time that does not exist (a clock change)")
 
     return check
+
+
+def exists_in_its_zone(value: dt.datetime) -> bool:
+    """Whether an aware local time exists: not skipped by a clock change
+    (01:30 on the last Sunday of March does not exist in Europe/London)."""
+    wall = value.astimezone(dt.UTC).astimezone(value.tzinfo)
+    return wall.replace(tzinfo=None) == value.replace(tzinfo=None)
 
 
 def _date(field_name: str) -> Callable[[object, attrs.Attribute[Any], object], None]:

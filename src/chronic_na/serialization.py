@@ -4,7 +4,8 @@ One cattrs converter, built by :func:`make_converter` (nothing is registered
 on cattrs' global converter). It is strict: a string is never made from a
 number, a number never from a string or a boolean, an unknown key is
 refused, and every attrs validator of the records runs. Datetimes are stored
-as ISO 8601 with their UTC offset (always timezone-aware), dates as ISO
+as ISO 8601 with their UTC offset (always timezone-aware) and, for an IANA
+zone, its name in brackets (RFC 9557: ``2026-10-25T01:30:00+01:00[Europe/London]``), dates as ISO
 dates, enumerations by value and sets as sorted lists, so that the same
 event always gives the same bytes.
 
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
+from zoneinfo import ZoneInfo
 
 import attrs
 import cattrs
@@ -88,16 +91,39 @@ def _strict(kind: type[T]) -> Callable[[object, type], T]:
     return structure
 
 
+def _unstructure_datetime(value: dt.datetime) -> str:
+    # RFC 9557: the offset fixes the instant, the bracketed zone keeps the
+    # local rules, so a time read back equals the time written (fold included).
+    text = value.isoformat()
+    if isinstance(value.tzinfo, ZoneInfo):
+        text += f"[{value.tzinfo.key}]"
+    return text
+
+
 def _structure_datetime(value: object, _: type) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError("expected an ISO 8601 datetime string")
+    text, zone = value, None
+    if value.endswith("]") and "[" in value:
+        text, _sep, key = value[:-1].partition("[")
+        try:
+            zone = _zone(key)
+        except (ValueError, KeyError, OSError):
+            raise ValueError("expected a known time zone in brackets") from None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("expected an ISO 8601 datetime string") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("expected a timezone-aware datetime (with a UTC offset)")
+    if zone is not None:
+        parsed = parsed.astimezone(zone)
     return parsed
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(key: str) -> ZoneInfo:
+    return ZoneInfo(key)
 
 
 def _structure_date(value: object, _: type) -> dt.date:
@@ -142,7 +168,7 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     )
     for kind in (str, int, bool, float):
         converter.register_structure_hook(kind, _strict(kind))
-    converter.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    converter.register_unstructure_hook(dt.datetime, _unstructure_datetime)
     converter.register_structure_hook(dt.datetime, _structure_datetime)
     converter.register_unstructure_hook(dt.date, dt.date.isoformat)
     converter.register_structure_hook(dt.date, _structure_date)
