@@ -186,7 +186,15 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
 
 _CONVERTER: Final = make_converter()
 _FAST: Final = make_converter(detailed_validation=False)
-_READ_ERRORS = (cattrs.BaseValidationError, ChronicNAError, ValueError, TypeError, KeyError)
+_READ_ERRORS = (
+    cattrs.BaseValidationError,
+    cattrs.ForbiddenExtraKeysError,
+    ChronicNAError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,  # a JSON value of the wrong shape (a list or null for an object)
+)
 
 
 def _structure(data: object, kind: Any, case_id: str | None, position: int | None,
@@ -214,7 +222,8 @@ def _safe_reason(exc: BaseException, _type: type | None) -> str:
     if isinstance(exc, KeyError):
         return "required field missing"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
+        # Not their names: a corrupted key could be any stored text.
+        return f"{len(exc.extra_fields)} unknown field(s)"
     if isinstance(exc, ValueError) and type(exc) is ValueError and exc.args:
         text = str(exc.args[0])
         if text.startswith("expected "):
