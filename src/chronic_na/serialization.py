@@ -308,8 +308,10 @@ def load_event(data: object, *, case_id: str | None = None, position: int | None
         raise SchemaError(case_id, position, "type", "expected a type tag (str)")
     if type(version) is not int or version < 1:
         raise SchemaError(case_id, position, "schema", "expected a positive whole number")
-    if not isinstance(stored_case, str):
-        raise SchemaError(case_id, position, "case_id", "expected str")
+    if not isinstance(stored_case, str) or not (1 <= len(stored_case) <= 64) or not (
+        stored_case.isprintable()
+    ):
+        raise SchemaError(case_id, position, "case_id", "expected a case id (1-64 printable)")
     if type(number) is not int or number < 1:
         raise SchemaError(case_id, position, "number", "expected a positive whole number")
     if case_id is not None and stored_case != case_id:

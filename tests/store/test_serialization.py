@@ -335,7 +335,8 @@ def test_any_corruption_is_read_or_refused_with_a_schema_error(data: st.DataObje
     except SchemaError as caught:
         error = caught
     if error is not None:
-        assert MARKER not in str(error)
+        if path != ("case_id",):  # a case id is named in errors: that is where
+            assert MARKER not in str(error)
         assert error.field
     else:
         assert isinstance(back, Event)
