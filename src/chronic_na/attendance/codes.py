@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -33,11 +34,46 @@ __all__ = [
     "Session",
     "WithdrawnCodeRefused",
     "check_session_mark",
+    "quote_cell",
+    "quote_pupil",
     "table_for",
 ]
 
 REGULATIONS_2024_IN_FORCE = dt.date(2024, 8, 19)
 """The first day the 2024 regulations' code table applies."""
+
+_QUOTED_MAX = 20
+_PUPIL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def quote_cell(value: object, *, quote: bool = True) -> str:
+    """A register value as an error message may show it.
+
+    A register holds pupil references, dates, sessions and codes, none of
+    them free text. A value short enough to be one of those (at most 20
+    characters, printable, no white space inside) is shown, quoted unless
+    ``quote`` is false, so that a wrong code or date can be seen; anything
+    longer is most likely text from another column (a note about a child)
+    and is described by its length only, because error messages end up in
+    logs and terminals.
+    """
+    if value is None:
+        return "an empty value"
+    text = value if isinstance(value, str) else str(value)
+    inner = text.strip()
+    if len(text) <= _QUOTED_MAX and text.isprintable() and not any(c.isspace() for c in inner):
+        return repr(text) if quote else text
+    return f"a value of {len(text)} characters (not shown: it may be text from another column)"
+
+
+def quote_pupil(value: object) -> str:
+    """A pupil reference as a message may show it: shown if it has the shape of a
+    pseudonymous reference (1-64 letters, digits, '.', '_', ':' or '-'),
+    otherwise described by its length only (it may be a name)."""
+    text = "" if value is None else str(value)
+    if _PUPIL_REF.fullmatch(text):
+        return text
+    return f"<not a pupil reference: {len(text)} characters, not shown>"
 
 
 class WithdrawnCodeRefused(InvalidInput):
@@ -126,12 +162,12 @@ class CodeTable:
             if strict:
                 raise WithdrawnCodeRefused(
                     field,
-                    f"code {code!r} was withdrawn from the {self.name} table "
+                    f"code {quote_cell(code)} was withdrawn from the {self.name} table "
                     "(strict mode refuses withdrawn codes)",
                 )
             return withdrawn
         raise InvalidInput(
-            field, f"code {code!r} is not an attendance code in the {self.name} table"
+            field, f"code {quote_cell(code)} is not an attendance code in the {self.name} table"
         )
 
     def is_withdrawn(self, code: str) -> bool:

@@ -37,6 +37,8 @@ from chronic_na.attendance.codes import (
     CodeTable,
     Session,
     WithdrawnCodeRefused,
+    quote_cell,
+    quote_pupil,
 )
 from chronic_na.attendance.identify import (
     Cohort,
@@ -195,8 +197,9 @@ def _describe_rows(rows: Sequence[Mapping[str, Any]], columns: RegisterColumns) 
         day_text = day.date().isoformat() if isinstance(day, dt.datetime) else str(day)
         where = f"row {row[columns.row]}: " if columns.row else ""
         described.append(
-            f"{where}pupil {row[columns.pupil]}, {day_text}, "
-            f"session {row[columns.session]!s}, code {row[columns.code]!r}"
+            f"{where}pupil {quote_pupil(row[columns.pupil])}, {day_text}, "
+            f"session {quote_cell(row[columns.session], quote=False)}, "
+            f"code {quote_cell(row[columns.code])}"
         )
     return "; ".join(described)
 

@@ -27,6 +27,8 @@ from chronic_na.attendance.codes import (
     CodeTable,
     Session,
     check_session_mark,
+    quote_cell,
+    quote_pupil,
     table_for,
 )
 from chronic_na.attendance.summary import AttendanceSummary
@@ -99,7 +101,7 @@ class DataQualityFinding:
         """A one-line description naming the pupil reference, date, session and code."""
         where = []
         if self.pupil is not None:
-            where.append(f"pupil {self.pupil}")
+            where.append(f"pupil {quote_pupil(self.pupil)}")
         if self.date is not None:
             where.append(self.date.isoformat())
         if self.session is not None:
@@ -149,9 +151,9 @@ def summary_from_code_counts(
     for code, count in counts.items():
         if not isinstance(code, str):
             raise InvalidInput("counts", "keys must be attendance codes (str)")
+        field = f"counts[{quote_cell(code)}]"
         if type(count) is not int or count < 0:
-            raise InvalidInput(f"counts[{code!r}]", "must be a whole number of sessions, 0+")
-        field = f"counts[{code!r}]"
+            raise InvalidInput(field, "must be a whole number of sessions, 0+")
         categories[code] = table.category(code, strict=strict and count > 0, field=field)
         if count and table.is_withdrawn(code):
             findings.append(
@@ -188,8 +190,8 @@ def summarise_marks(
         if (start is not None and mark.date < start) or (end is not None and mark.date > end):
             continue
         where = (
-            f"mark {position} (pupil {mark.pupil}, {mark.date.isoformat()}, "
-            f"{mark.session.value}, code {mark.code!r})"
+            f"mark {position} (pupil {quote_pupil(mark.pupil)}, {mark.date.isoformat()}, "
+            f"{mark.session.value}, code {quote_cell(mark.code)})"
         )
         key = (mark.pupil, mark.date, mark.session)
         if key in seen:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from chronic_na.attendance.codes import quote_cell
 from chronic_na.attendance.frames import RegisterColumns
 from chronic_na.errors import InvalidInput
 
@@ -77,10 +78,9 @@ def scan_register(
         bad = frame.filter(parsed.is_null()).select(ROW_COLUMN, cols.date).head(1).collect()
         if bad.height:
             row, value = bad.row(0)
-            shown = "an empty value" if value is None else f"{value!r}"
             raise InvalidInput(
                 f"row {row}, column {cols.date!r}",
-                f"{shown} is not a date in the format {date_format}",
+                f"{quote_cell(value)} is not a date in the format {date_format}",
             )
         frame = frame.with_columns(parsed.alias(cols.date))
     elif schema[cols.date] not in (pl.Date, pl.Datetime):

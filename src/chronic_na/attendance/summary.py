@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import attrs
 
+from chronic_na.attendance.codes import quote_cell
 from chronic_na.errors import InvalidInput
 
 __all__ = [
@@ -45,7 +46,9 @@ def _per_code(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tup
         if not isinstance(code, str) or not code:
             raise InvalidInput("per_code", "codes must be non-empty strings")
         if type(count) is not int or count < 0:
-            raise InvalidInput(f"per_code[{code!r}]", "must be a whole number of sessions, 0+")
+            raise InvalidInput(
+                f"per_code[{quote_cell(code)}]", "must be a whole number of sessions, 0+"
+            )
         merged[code] = merged.get(code, 0) + count
     return tuple(sorted((c, n) for c, n in merged.items() if n))
 
