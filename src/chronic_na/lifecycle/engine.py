@@ -84,6 +84,12 @@ class _Compiled:
     refuse: tuple[Rule, ...]
     warn: tuple[Rule, ...]
     preconditions: tuple[Rule, ...]
+    trigger: Callable[..., bool]
+    """The machine's trigger for this command (looked up once, not per command)."""
+    sources: tuple[State, ...]
+    roles: tuple[Role, ...]
+    """``transition.sources`` and ``.roles`` as tuples: membership by identity,
+    without a Python-level ``Enum.__hash__`` call per command."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -138,6 +144,9 @@ class Lifecycle:
                 tuple(r for r in rules if r.severity is Severity.REFUSE),
                 tuple(r for r in rules if r.severity is Severity.WARN),
                 tuple(r for r in rules if r.precondition),
+                self._machine.events[t.name].trigger,
+                tuple(t.sources),
+                tuple(t.roles),
             )
 
     @staticmethod
@@ -168,9 +177,9 @@ class Lifecycle:
         prior = case.state
         try:
             if t.restore:
-                fired = self._machine.events[t.name].trigger(case, case.closed_from)
+                fired = compiled.trigger(case, case.closed_from)
             else:
-                fired = self._machine.events[t.name].trigger(case)
+                fired = compiled.trigger(case)
         except MachineError as exc:  # pragma: no cover - _admit checked the source state
             raise TransitionNotAllowed(t.name, prior.value, (s.value for s in t.sources)) from exc
         if not fired:
@@ -179,10 +188,11 @@ class Lifecycle:
         FOLD[type(command)](case, command, prior)
         case.last_event_at = command.at
         case.events.append(event)
-        log.debug(
-            "case %s: %s accepted (event %d, %s -> %s)",
-            case.case_id, t.name, event.number, prior.value, case.state.value,
-        )  # fmt: skip
+        if log.isEnabledFor(logging.DEBUG):  # spares building the arguments per command
+            log.debug(
+                "case %s: %s accepted (event %d, %s -> %s)",
+                case.case_id, t.name, event.number, prior.value, case.state.value,
+            )  # fmt: skip
         return event
 
     def check(self, case: Case, command: Command) -> CheckResult:
@@ -209,23 +219,28 @@ class Lifecycle:
             )
         t = compiled.transition
         role = command.actor.role
-        if role not in t.roles:
+        if role not in compiled.roles:
             log.info(
                 "case %s: %s refused: role %s not authorised", case.case_id, t.name, role.value
             )
             raise NotAuthorised(t.name, role.value, (r.value for r in t.roles))
-        if case.state not in t.sources:
+        if case.state not in compiled.sources:
             raise TransitionNotAllowed(t.name, case.state.value, (s.value for s in t.sources))
+        refuse, warn = compiled.refuse, compiled.warn
+        if not (refuse or warn):
+            return compiled, ()
         ctx = RuleContext(case, self.policy, command, self.table.closure_reasons)
-        failures = [v for r in compiled.refuse for v in r.check(ctx)]
-        if failures:
-            log.info(
-                "case %s: %s refused by rules %s",
-                case.case_id, t.name, ",".join(dict.fromkeys(v.rule_id for v in failures)),
-            )  # fmt: skip
-            raise PolicyViolation(t.name, failures)
-        warnings = tuple(v for r in compiled.warn for v in r.check(ctx))
-        return compiled, warnings
+        if refuse:
+            failures = [v for r in refuse for v in r.check(ctx)]
+            if failures:
+                log.info(
+                    "case %s: %s refused by rules %s",
+                    case.case_id, t.name, ",".join(dict.fromkeys(v.rule_id for v in failures)),
+                )  # fmt: skip
+                raise PolicyViolation(t.name, failures)
+        if not warn:
+            return compiled, ()
+        return compiled, tuple(v for r in warn for v in r.check(ctx))
 
     # ------------------------------------------------------------------ asking
 
