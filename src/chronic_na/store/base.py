@@ -73,6 +73,31 @@ ERASURE: Final = "erasure"
 """The type of the store record that says a case's personal data was erased."""
 
 
+# The statements of an append (written with ``?``; see ``SQLStore._sql``).
+_SQL_CHECK: Final = (
+    "SELECT (SELECT version FROM chronic_na_cases WHERE case_id = ?),"
+    " (SELECT is_open FROM chronic_na_cases WHERE case_id = ?),"
+    " (SELECT case_id FROM chronic_na_cases"
+    "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1)"
+)
+_SQL_INSERT_EVENT: Final = (
+    "INSERT INTO chronic_na_events (seq, case_id, number, type, schema, payload, digest,"
+    " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_INSERT_CASE: Final = (
+    "INSERT INTO chronic_na_cases (case_id, pupil, school, state, version, is_open,"
+    " previous_case_id, erased) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+)
+_SQL_UPDATE_CASE: Final = (
+    "UPDATE chronic_na_cases SET state = ?, version = ?, is_open = ? WHERE case_id = ?"
+)
+_SQL_DELETE_DEADLINES: Final = "DELETE FROM chronic_na_deadlines WHERE case_id = ?"
+_SQL_INSERT_DEADLINE: Final = (
+    "INSERT INTO chronic_na_deadlines (case_id, rule_id, kind, number, owed_since, due)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -430,69 +455,40 @@ class SQLStore(abc.ABC):
         if not new:
             return case.version
         self._require_key_for_writing()
-        rows = [(e, encode_event(e)) for e in new]
+        case_id = case.case_id
+        # Everything that does not depend on the head is done before the
+        # write lock is taken: the payloads, their digests, the projection.
+        prepared = []
+        for event in new:
+            payload = encode_event(event)
+            prepared.append((event.number, event.kind, type(event.command).schema_version,
+                             payload, payload_digest(payload)))  # fmt: skip
         summary_row = self._summary_row(case)
         deadlines = self._deadline_rows(case)
+        pupil = case.pupil.value if case.is_open and case.pupil is not None else None
         with self._transaction() as cur:
+            # The head is read (and locked) inside the write transaction, so
+            # appends by other processes since the last save are chained to.
             seq, head = self._lock_head(cur)
-            cur.execute(
-                self._sql("SELECT version, is_open FROM chronic_na_cases WHERE case_id = ?"),
-                (case.case_id,),
-            )
-            found = cur.fetchone()
-            actual = found[0] if found is not None else 0
+            # The version check and the one-open-case check in one statement.
+            cur.execute(self._sql(_SQL_CHECK), (case_id, case_id, pupil, case_id))
+            actual, stored_open, other = cur.fetchone()
+            if actual is None:
+                actual = 0
             if actual != expected_version:
-                raise ConcurrencyConflict(case.case_id, expected_version, actual)
-            if case.is_open and case.pupil is not None and not (found and found[1]):
-                cur.execute(
-                    self._sql(
-                        "SELECT case_id FROM chronic_na_cases "
-                        "WHERE pupil = ? AND is_open = 1 AND case_id <> ?"
-                    ),
-                    (case.pupil.value, case.case_id),
-                )
-                other = cur.fetchone()
-                if other is not None:
-                    raise OpenCaseExists(case.case_id, other[0])
-            inserts = []
-            for event, payload in rows:
-                seq += 1
-                digest = payload_digest(payload)
-                head_before, head = head, chain_hash(
-                    head, seq, case.case_id, event.number, event.kind,
-                    type(event.command).schema_version, digest, self._key,
-                )  # fmt: skip
-                inserts.append((
-                    seq, case.case_id, event.number, event.kind,
-                    type(event.command).schema_version, payload, digest, head_before, head,
-                ))  # fmt: skip
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO chronic_na_events (seq, case_id, number, type, schema, payload, "
-                    "digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                inserts,
-            )
-            cur.execute(
-                self._sql(
-                    "INSERT INTO chronic_na_cases (case_id, pupil, school, state, version, "
-                    "is_open, previous_case_id, erased) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
-                    "ON CONFLICT (case_id) DO UPDATE SET state = excluded.state, "
-                    "version = excluded.version, is_open = excluded.is_open"
-                ),
-                summary_row,
-            )
-            cur.execute(
-                self._sql("DELETE FROM chronic_na_deadlines WHERE case_id = ?"), (case.case_id,)
-            )
+                raise ConcurrencyConflict(case_id, expected_version, actual)
+            if pupil is not None and not stored_open and other is not None:
+                raise OpenCaseExists(case_id, other)
+            inserts = self._chain_rows(seq, head, case_id, prepared)
+            cur.executemany(self._sql(_SQL_INSERT_EVENT), inserts)
+            if stored_open is None:  # a new case: nothing to replace
+                cur.execute(self._sql(_SQL_INSERT_CASE), summary_row)
+            else:
+                cur.execute(self._sql(_SQL_UPDATE_CASE), (*summary_row[3:6], case_id))
+                cur.execute(self._sql(_SQL_DELETE_DEADLINES), (case_id,))
             if deadlines:
-                cur.executemany(
-                    self._sql(
-                        "INSERT INTO chronic_na_deadlines (case_id, rule_id, kind, number, "
-                        "owed_since, due) VALUES (?, ?, ?, ?, ?, ?)"
-                    ),
-                    deadlines,
-                )
+                cur.executemany(self._sql(_SQL_INSERT_DEADLINE), deadlines)
+            seq, head = inserts[-1][0], inserts[-1][8]
             cur.execute(self._sql("UPDATE chronic_na_head SET seq = ?, hash = ? WHERE id = 1"),
                         (seq, head))  # fmt: skip
             self._commit_point("before-commit")
@@ -501,6 +497,46 @@ class SQLStore(abc.ABC):
             "case %s: appended events %d-%d", case.case_id, expected_version + 1, case.version
         )
         return case.version
+
+    def _chain_rows(
+        self, seq: int, head: str, case_id: str, prepared: Sequence[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """The rows to insert for ``prepared`` events, chained on from ``(seq, head)``.
+
+        The same hashes as :func:`chain_hash` (which :meth:`verify` uses),
+        with the parts that do not change from row to row written once.
+        """
+        key = self._key
+        sha256 = hashlib.sha256
+        rows = []
+        if type(case_id) is not str or type(head) is not str:  # pragma: no cover - defensive
+            for number, kind, schema, payload, digest in prepared:
+                seq += 1
+                new = chain_hash(head, seq, case_id, number, kind, schema, digest, key)
+                rows.append((seq, case_id, number, kind, schema, payload, digest, head, new))
+                head = new
+            return rows
+        case_text = _json_str(case_id)
+        prev_text = _json_str(head)
+        for number, kind, schema, payload, digest in prepared:
+            seq += 1
+            if type(number) is int and type(kind) is str and type(schema) is int:
+                # ``digest`` and every hash after the first are hex digests of
+                # ours: their JSON text is themselves in quotes.
+                message = (
+                    f"[{prev_text},{seq},{case_text},{number},{_json_str(kind)},{schema},"
+                    f'"{digest}"]'
+                ).encode("ascii")
+                if key is None:
+                    new = sha256(message).hexdigest()
+                else:
+                    new = hmac.new(key, message, sha256).hexdigest()
+            else:  # pragma: no cover - an event's fields always have these types
+                new = chain_hash(head, seq, case_id, number, kind, schema, digest, key)
+            rows.append((seq, case_id, number, kind, schema, payload, digest, head, new))
+            head = new
+            prev_text = f'"{new}"'
+        return rows
 
     @staticmethod
     def _summary_row(case: Case) -> tuple[Any, ...]:
