@@ -31,6 +31,7 @@ from chronic_na.records import (
     PupilRef,
     exists_in_its_zone,
     redacted,
+    reference,
 )
 
 __all__ = [
@@ -98,11 +99,19 @@ def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise InvalidInput(attribute.name, "is a local time that does not exist (a clock change)")
 
 
-def _case_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not (1 <= len(value) <= 64) or not value.isprintable():
-        raise InvalidInput("case_id", "must be a printable id of 1-64 characters")
-    if value != value.strip():
-        raise InvalidInput("case_id", "must not start or end with white space")
+# Case ids, schools and staff are pseudonymous references, like pupils: they
+# appear in error messages and logs, so nothing shaped like a name may pass.
+_case_id = reference("case_id")
+
+
+def _not_after_the_command(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    # A datetime is a date too: refuse it, so the field means one school day.
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise InvalidInput(attribute.name, "must be a date (not a datetime)")
+    at = getattr(instance, "at", None)
+    if isinstance(at, dt.datetime) and value > at.date():
+        raise InvalidInput(attribute.name, "is after the command's own date: attendance "
+                           "cannot be known as of a day still to come")  # fmt: skip
 
 
 def _is(kind: type, *, optional: bool = False) -> Any:
@@ -159,10 +168,12 @@ class OpenCase(Command):
 
     name: ClassVar[str] = "open_case"
     pupil: PupilRef = attrs.field(validator=_is(PupilRef))
-    school: str = attrs.field(validator=_is(str))
+    school: str = attrs.field(validator=reference("school"))
     attendance: AttendanceSummary = attrs.field(validator=_is(AttendanceSummary))
-    attendance_as_of: dt.date = attrs.field(validator=_is(dt.date))
-    previous_case_id: str | None = attrs.field(default=None, validator=_is(str, optional=True))
+    attendance_as_of: dt.date = attrs.field(validator=_not_after_the_command)
+    previous_case_id: str | None = attrs.field(
+        default=None, validator=reference("previous_case_id", optional=True)
+    )
     """The earlier case of a child identified again after stepping back."""
 
 
@@ -266,7 +277,7 @@ class AllocateLeadProfessional(Command):
     """Allocate a lead professional from the Early Help and Prevention Team."""
 
     name: ClassVar[str] = "allocate_lead_professional"
-    lead_professional: str = attrs.field(validator=_is(str))
+    lead_professional: str = attrs.field(validator=reference("lead_professional"))
 
 
 @attrs.frozen(kw_only=True)
@@ -274,7 +285,7 @@ class HandOverLeadProfessional(Command):
     """Hand the case over to another lead professional, with a reason."""
 
     name: ClassVar[str] = "hand_over_lead_professional"
-    lead_professional: str = attrs.field(validator=_is(str))
+    lead_professional: str = attrs.field(validator=reference("lead_professional"))
     reason: str = attrs.field(validator=_text, repr=redacted)
 
 

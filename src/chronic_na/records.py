@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
+from chronic_na.attendance.codes import REFERENCE
 from chronic_na.attendance.summary import AttendanceSummary
 from chronic_na.errors import InvalidInput
 
@@ -47,6 +47,7 @@ __all__ = [
     "Role",
     "SchoolIssue",
     "redacted",
+    "reference",
 ]
 
 
@@ -156,12 +157,14 @@ def _instance(field_name: str, kind: type | tuple[type, ...], *, optional: bool 
     return check
 
 
-_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+def reference(field_name: str, *, optional: bool = False) -> Check:
+    """Validator for a pseudonymous reference (a pupil, school, case or member of
+    staff): :data:`~chronic_na.attendance.codes.REFERENCE`'s shape, never a name."""
 
-
-def _reference(field_name: str) -> Check:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, str) or not _REF.fullmatch(value):
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not REFERENCE.fullmatch(value):
             raise InvalidInput(
                 field_name,
                 "must be a reference of 1-64 letters, digits, '.', '_', ':' or '-' "
@@ -199,7 +202,7 @@ class Role(enum.Enum):
 class Actor:
     """Who gives a command: a pseudonymous staff id and the role they act in."""
 
-    id: str = attrs.field(validator=_reference("actor.id"))
+    id: str = attrs.field(validator=reference("actor.id"))
     role: Role = attrs.field(validator=_enum("actor.role", Role))
 
 
@@ -207,7 +210,7 @@ class Actor:
 class PupilRef:
     """A pupil's pseudonymous reference (never a name or a UPN in clear)."""
 
-    value: str = attrs.field(validator=_reference("pupil"))
+    value: str = attrs.field(validator=reference("pupil"))
 
     def __str__(self) -> str:
         return self.value
@@ -407,7 +410,7 @@ class ChronologyEntry:
 class EHAReference:
     """The reference of an Early Help Assessment submitted with the IACF."""
 
-    reference: str = attrs.field(validator=_reference("eha.reference"))
+    reference: str = attrs.field(validator=reference("eha.reference"))
     completed_on: dt.date = attrs.field(validator=_date("eha.completed_on"))
 
 
@@ -439,7 +442,7 @@ class MashDecision:
     """A MASH decision: who decided, what, when and why."""
 
     outcome: MashOutcome = attrs.field(validator=_enum("decision.outcome", MashOutcome))
-    decision_maker: str = attrs.field(validator=_reference("decision.decision_maker"))
+    decision_maker: str = attrs.field(validator=reference("decision.decision_maker"))
     decided_at: dt.datetime = attrs.field(validator=_aware("decision.decided_at"))
     rationale: str = attrs.field(validator=_text("decision.rationale"), repr=redacted)
 

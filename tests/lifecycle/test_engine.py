@@ -22,7 +22,9 @@ from chronic_na.pathway import (
     AllocateLeadProfessional,
     BeginPlanReview,
     CloseCase,
+    Command,
     HandOverLeadProfessional,
+    OpenCase,
     RecordMashDecision,
     RecordPlanWorking,
     RecordSchoolContact,
@@ -141,6 +143,50 @@ def test_bad_input_names_the_field(make: object, field: str) -> None:
     with pytest.raises(InvalidInput) as info:
         make()  # type: ignore[operator]
     assert info.value.field == field
+
+
+NAME = "Synthetic Person-Name"
+"""Shaped like a name, not a reference: spaces are never part of a reference."""
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"case_id": NAME}, "case_id"),
+        ({"case_id": "C-1\n"}, "case_id"),
+        ({"school": NAME}, "school"),
+        ({"school": ""}, "school"),
+        ({"previous_case_id": NAME}, "previous_case_id"),
+        ({"attendance_as_of": dt.date(2026, 1, 6)}, "attendance_as_of"),
+        ({"attendance_as_of": START}, "attendance_as_of"),
+    ],
+)
+def test_references_and_the_attendance_date_are_checked_when_a_case_opens(
+    change: dict[str, object], field: str
+) -> None:
+    """Case ids, schools and linked cases are pseudonymous references (never a name,
+    which would then appear in errors and logs); attendance is known as of a date
+    (not a datetime) no later than the day the case is opened."""
+    first = happy_commands()[0]
+    assert first.at.date() == dt.date(2026, 1, 5)
+    assert isinstance(first, OpenCase)
+    attrs.evolve(first, attendance_as_of=first.at.date())  # the same day is fine
+    with pytest.raises(InvalidInput) as info:
+        attrs.evolve(first, **change)
+    assert info.value.field == field
+    assert "Person-Name" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", [AllocateLeadProfessional, HandOverLeadProfessional])
+def test_a_lead_professional_is_named_by_a_staff_reference(kind: type[Command]) -> None:
+    """A lead professional given as a name is refused when the command is made: no actor
+    id could ever match it, so the case would be stuck until handed over."""
+    extra = {"reason": "Synthetic."} if kind is HandOverLeadProfessional else {}
+    kind(case_id="C-1", actor=EHM, at=START, lead_professional="lp-02", **extra)
+    with pytest.raises(InvalidInput) as info:
+        kind(case_id="C-1", actor=EHM, at=START, lead_professional=NAME, **extra)
+    assert info.value.field == "lead_professional"
+    assert "Person-Name" not in str(info.value)
 
 
 def test_command_for_another_case_is_invalid(lifecycle: Lifecycle) -> None:

@@ -28,6 +28,7 @@ from chronic_na.errors import InvalidInput
 __all__ = [
     "CODES_2024",
     "CODES_PRE_2024",
+    "REFERENCE",
     "REGULATIONS_2024_IN_FORCE",
     "Category",
     "CodeTable",
@@ -43,7 +44,10 @@ REGULATIONS_2024_IN_FORCE = dt.date(2024, 8, 19)
 """The first day the 2024 regulations' code table applies."""
 
 _QUOTED_MAX = 20
-_PUPIL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+"""The shape of every pseudonymous reference the library keeps (pupils, schools,
+cases, staff): 1-64 letters, digits, '.', '_', ':' or '-', starting with a letter
+or digit. No spaces, so a name cannot pass for one."""
 
 
 def quote_cell(value: object, *, quote: bool = True) -> str:
@@ -71,7 +75,7 @@ def quote_pupil(value: object) -> str:
     pseudonymous reference (1-64 letters, digits, '.', '_', ':' or '-'),
     otherwise described by its length only (it may be a name)."""
     text = "" if value is None else str(value)
-    if _PUPIL_REF.fullmatch(text):
+    if REFERENCE.fullmatch(text):
         return text
     return f"<not a pupil reference: {len(text)} characters, not shown>"
 

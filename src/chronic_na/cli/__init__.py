@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available sub-command."""
     parser = argparse.ArgumentParser(
         prog="chronic-na",
-        description="The chronic non-attendance pathway: identify a cohort, print the lifecycle, check a store.",
+        description=(
+            "The chronic non-attendance pathway: identify a cohort, print the lifecycle, "
+            "check a store."
+        ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMAND_MODULES:
