@@ -433,8 +433,116 @@ def _dumps(data: object) -> str:
 
 
 def encode_event(event: Event) -> str:
-    """The event as canonical JSON text (sorted keys, no white space)."""
-    return _dumps(dump_event(event))
+    """The event as canonical JSON text (sorted keys, no white space).
+
+    The same text as ``json.dumps(dump_event(event), ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))``, written directly (see
+    :func:`_writer`): appending is the store's hot path.
+    """
+    command = event.command
+    kind = type(command)
+    write = _WRITERS.get(kind) or _writer(kind)
+    case_id, number, schema, tag = event.case_id, event.number, kind.schema_version, command.name
+    if (
+        type(case_id) is not str or type(number) is not int
+        or type(schema) is not int or type(tag) is not str
+    ):  # fmt: skip
+        return _dumps(dump_event(event))
+    warnings = (
+        _dumps([_CONVERTER.unstructure(w) for w in event.warnings]) if event.warnings else "[]"
+    )
+    return (
+        f'{{"case_id":{_str(case_id)},"command":{write(command)},"number":{number},'
+        f'"schema":{schema},"type":{_str(tag)},"warnings":{warnings}}}'
+    )
+
+
+# --------------------------------------------------------------------------- direct JSON
+# The canonical JSON of a record is what ``_dumps`` makes of what the
+# converter's unstructure hook makes of it. For the shapes records are made
+# of (attrs classes, strings, whole numbers, flags, enumerations of strings,
+# times, dates, sets of enumerations, tuples, optionals) a writer per type
+# produces that text without the dictionaries in between; any other shape,
+# and any value not of its declared type, goes the long way for its own
+# part, which gives the same text because JSON of a whole is the JSON of
+# its parts put together.
+
+_str: Final = json.encoder.encode_basestring  # what the encoder uses for str (ensure_ascii off)
+_WRITERS: Final[dict[Any, Callable[[Any], str]]] = {}
+
+
+def _slow_writer(kind: Any) -> Callable[[Any], str]:
+    hook = _CONVERTER.get_unstructure_hook(kind)
+    return lambda value: _dumps(hook(value))
+
+
+def _writer(kind: Any) -> Callable[[Any], str]:
+    """The function writing a value of declared type ``kind`` as canonical JSON."""
+    found = _WRITERS.get(kind)
+    if found is None:
+        found = _WRITERS[kind] = _make_writer(kind)
+    return found
+
+
+def _make_writer(kind: Any) -> Callable[[Any], str]:
+    slow = _slow_writer(kind)
+    hook = _CONVERTER.get_unstructure_hook(kind)
+    if kind is str:
+        return lambda v: _str(v) if type(v) is str else slow(v)
+    if kind is int:
+        return lambda v: int.__repr__(v) if type(v) is int else slow(v)
+    if kind is bool:
+        return lambda v: "true" if v is True else "false" if v is False else slow(v)
+    if kind is dt.datetime or kind is dt.date:
+        # Their hooks always give text (or raise, as the long way would).
+        return lambda v: _str(hook(v))
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if hook is _enum_value and all(type(m.value) is str for m in kind):
+            return lambda v: _str(v._value_) if type(v) is kind else slow(v)
+        return slow
+    if _is_enum_set(kind) and hook is _unstructure_enum_set:
+        (member,) = kind.__args__
+        if all(type(m.value) is str for m in member):
+            return lambda v: "[" + ",".join([_str(x) for x in hook(v)]) + "]"
+        return slow
+    if _is_optional(kind):
+        (other,) = (a for a in typing.get_args(kind) if a is not type(None))
+        inner = _writer(other)
+        return lambda v: "null" if v is None else inner(v)
+    if _is_homogeneous_tuple(kind):
+        item = typing.get_args(kind)[0]
+        if item in (str, int, bool) or attrs.has(item):
+            inner = _writer(item)
+            return lambda v: "[" + ",".join([inner(x) for x in v]) + "]"
+        return slow
+    if (
+        isinstance(kind, type) and attrs.has(kind)
+        # cattrs' own generated hook, not one registered for this class
+        and getattr(hook, "__name__", None) == f"unstructure_{kind.__name__}"
+    ):  # fmt: skip
+        return _attrs_writer(kind)
+    return slow
+
+
+def _attrs_writer(kind: type) -> Callable[[Any], str]:
+    # Generated code, as cattrs does for its hooks: one expression per field,
+    # fields in the order of their (sorted) keys.
+    try:
+        hints = typing.get_type_hints(kind)
+    except Exception:  # pragma: no cover - an annotation that cannot be resolved
+        return _slow_writer(kind)
+    fields = sorted(attrs.fields(kind), key=lambda a: a.name)
+    namespace: dict[str, Any] = {}
+    parts = []
+    for i, field in enumerate(fields):
+        namespace[f"w{i}"] = _writer(hints.get(field.name, field.type))
+        key = _str(field.name).replace("{", "{{").replace("}", "}}")
+        parts.append(f"{key}:{{w{i}(v.{field.name})}}")
+    body = ",".join(parts)
+    source = f"def write(v):\n    return f'{{{{{body}}}}}'\n"
+    exec(compile(source, f"<chronic_na writer {kind.__qualname__}>", "exec"), namespace)
+    write: Callable[[Any], str] = namespace["write"]
+    return write
 
 
 def decode_event(text: str | bytes, *, case_id: str | None = None,

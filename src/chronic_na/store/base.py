@@ -301,7 +301,10 @@ def chain_hash(
 
 def _utc(instant: dt.datetime) -> str:
     # Fixed width and UTC, so that text comparison is time comparison in SQL.
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = instant.astimezone(dt.UTC)
+    if utc.year >= 1000:  # the same text as the strftime below, faster
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # pragma: no cover - no such dates here
 
 
 def _from_utc(text: str) -> dt.datetime:

@@ -24,6 +24,8 @@ from chronic_na.store.base import Cursor, SQLStore
 
 __all__ = ["SQLiteStore"]
 
+# The projection's tables are keyed by their primary key (WITHOUT ROWID): one
+# b-tree fewer for each to write on every append. Stores made before read the same.
 _DDL: Final = (
     "CREATE TABLE IF NOT EXISTS chronic_na_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS chronic_na_head ("
@@ -35,14 +37,15 @@ _DDL: Final = (
     "CREATE TABLE IF NOT EXISTS chronic_na_cases ("
     " case_id TEXT PRIMARY KEY, pupil TEXT, school TEXT, state TEXT NOT NULL,"
     " version INTEGER NOT NULL, is_open INTEGER NOT NULL, previous_case_id TEXT,"
-    " erased INTEGER NOT NULL DEFAULT 0)",
+    " erased INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
     "CREATE UNIQUE INDEX IF NOT EXISTS chronic_na_one_open_case_per_pupil"
     " ON chronic_na_cases (pupil) WHERE is_open = 1",
     "CREATE INDEX IF NOT EXISTS chronic_na_cases_by_state ON chronic_na_cases (state)",
     "CREATE INDEX IF NOT EXISTS chronic_na_cases_by_school ON chronic_na_cases (school)",
     "CREATE TABLE IF NOT EXISTS chronic_na_deadlines ("
     " case_id TEXT NOT NULL, rule_id TEXT NOT NULL, kind TEXT NOT NULL, number INTEGER NOT NULL,"
-    " owed_since TEXT NOT NULL, due TEXT NOT NULL, PRIMARY KEY (case_id, kind, number))",
+    " owed_since TEXT NOT NULL, due TEXT NOT NULL, PRIMARY KEY (case_id, kind, number))"
+    " WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS chronic_na_deadlines_by_due ON chronic_na_deadlines (due)",
 )
 
