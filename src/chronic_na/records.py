@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from chronic_na.attendance.codes import REFERENCE
+from chronic_na.attendance.patterns import AttendancePattern, TrendKind
 from chronic_na.attendance.summary import AttendanceSummary
 from chronic_na.errors import InvalidInput
 
@@ -109,6 +110,11 @@ def _enum_set(field_name: str, kind: type[enum.Enum]) -> Check:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, frozenset) or not all(isinstance(v, kind) for v in value):
             raise InvalidInput(field_name, f"must be a set of {kind.__name__} members")
+        none_known = getattr(kind, "NONE_KNOWN", None)
+        if none_known is not None and none_known in value and len(value) > 1:
+            raise InvalidInput(
+                field_name, "says none are known and names some: give one or the other"
+            )
 
     return check
 
@@ -259,6 +265,31 @@ class PatternsItem:
 
     kind: PatternKind = attrs.field(validator=_enum("iacf.patterns.kind", PatternKind))
     description: str = attrs.field(validator=_text("iacf.patterns.description"), repr=redacted)
+
+    @classmethod
+    def from_attendance_pattern(cls, pattern: AttendancePattern) -> PatternsItem:
+        """The item as the register shows it: a starting point for the school to
+        check and add to before the contact is submitted.
+
+        The trend decides the kind (long-standing, sudden deterioration); with
+        neither, absence concentrated on some weekdays or sessions is a
+        recurring pattern, and otherwise there is no clear pattern (also when
+        the register holds too few weeks to tell). The description is
+        :meth:`AttendancePattern.describe`: figures, no judgement.
+        """
+        if not isinstance(pattern, AttendancePattern):
+            raise InvalidInput("pattern", "must be an AttendancePattern")
+        kind = _TREND_KINDS.get(pattern.trend)
+        if kind is None:
+            concentrated = pattern.concentrated_weekdays or pattern.concentrated_sessions
+            kind = PatternKind.PATTERN if concentrated else PatternKind.NO_CLEAR_PATTERN
+        return cls(kind, pattern.describe())
+
+
+_TREND_KINDS: Final = {
+    TrendKind.LONG_STANDING: PatternKind.LONG_STANDING,
+    TrendKind.SUDDEN_DETERIORATION: PatternKind.SUDDEN_DETERIORATION,
+}
 
 
 class ESOStatus(enum.Enum):

@@ -15,6 +15,7 @@ from chronic_na.attendance import (
     analyse_patterns,
 )
 from chronic_na.errors import InvalidInput
+from chronic_na.records import PatternKind, PatternsItem
 
 START = dt.date(2025, 9, 1)  # a Monday
 
@@ -119,3 +120,27 @@ def test_describe_names_no_one_and_quotes_no_free_text() -> None:
 def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidInput, match="weeks_per_window"):
         pattern(register(2, lambda d, s: False), 2, weeks_per_window=0)
+
+
+def test_a_pattern_becomes_the_iacf_patterns_item() -> None:
+    """The register's pattern fills the IACF's patterns item: the trend decides the
+    kind; otherwise concentrated absence is a recurring pattern; the description is
+    the neutral describe() text."""
+    cut = START + dt.timedelta(weeks=12)
+    cases = [
+        (register(16, lambda day, s: day >= cut and day.weekday() != 0), 16,
+         PatternKind.SUDDEN_DETERIORATION),
+        (register(12, lambda day, s: day.weekday() in (0, 4)), 12, PatternKind.LONG_STANDING),
+        (register(8, lambda day, s: s is Session.PM and day.day % 2 == 0), 8,
+         PatternKind.LONG_STANDING),  # a trend and a concentration: the trend decides
+        (register(12, lambda day, s: s is Session.PM and day.weekday() == 2
+                  and (day - START).days // 7 % 2 == 0), 12, PatternKind.PATTERN),
+        (register(12, lambda day, s: False), 12, PatternKind.NO_CLEAR_PATTERN),
+        (register(3, lambda day, s: True), 3, PatternKind.NO_CLEAR_PATTERN),
+    ]  # fmt: skip
+    for marks, weeks, kind in cases:
+        found = pattern(marks, weeks)
+        item = PatternsItem.from_attendance_pattern(found)
+        assert (item.kind, item.description) == (kind, found.describe())
+    with pytest.raises(InvalidInput):
+        PatternsItem.from_attendance_pattern("long-standing")  # type: ignore[arg-type]

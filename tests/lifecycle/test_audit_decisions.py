@@ -47,15 +47,17 @@ from chronic_na.records import (
     ESOStatus,
     FamilyDiscussion,
     FamilyDiscussionStatus,
+    HomeFactor,
     MaintenancePlan,
     MashDecision,
     MashOutcome,
     PatternKind,
     PatternsItem,
     Role,
+    SchoolIssue,
 )
 from chronic_na.rules import DutyKind
-from chronic_na.testing import ACTORS, LONDON
+from chronic_na.testing import ACTORS, LONDON, complete_iacf
 
 from .conftest import drive, happy_commands
 
@@ -514,6 +516,22 @@ def test_family_panel_and_auditor_give_no_command() -> None:
 
 
 # --------------------------------------------------------------------------- the IACF
+
+
+@pytest.mark.parametrize(
+    ("field", "none", "some"),
+    [("home_factors", HomeFactor.NONE_KNOWN, HomeFactor.SEPARATION_ANXIETY),
+     ("school_issues", SchoolIssue.NONE_KNOWN, SchoolIssue.PEER_CONFLICT)],
+)  # fmt: skip
+def test_none_known_is_an_answer_of_its_own(field: str, none: object, some: object) -> None:
+    """'None known' is a complete answer; with a named factor beside it the answer
+    contradicts itself and is InvalidInput naming the item."""
+    iacf = complete_iacf()
+    attrs.evolve(iacf, **{field: frozenset({none})})
+    attrs.evolve(iacf, **{field: frozenset({some})})
+    with pytest.raises(InvalidInput) as info:
+        attrs.evolve(iacf, **{field: frozenset({none, some})})
+    assert info.value.field == f"iacf.{field}"
 
 
 def test_eso_plan_and_results_only_for_an_order_in_place() -> None:
