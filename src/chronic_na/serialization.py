@@ -532,14 +532,23 @@ def _attrs_writer(kind: type) -> Callable[[Any], str]:
     except Exception:  # pragma: no cover - an annotation that cannot be resolved
         return _slow_writer(kind)
     fields = sorted(attrs.fields(kind), key=lambda a: a.name)
-    namespace: dict[str, Any] = {}
-    parts = []
+    namespace: dict[str, Any] = {"_str": _str}
+    reads, parts = [], []
     for i, field in enumerate(fields):
-        namespace[f"w{i}"] = _writer(hints.get(field.name, field.type))
+        declared = hints.get(field.name, field.type)
+        namespace[f"w{i}"] = _writer(declared)
+        reads.append(f"    a{i} = v.{field.name}\n")
+        # Text fields, the commonest, written in line (the writer's own test).
+        if declared is str:
+            value = f"_str(a{i}) if type(a{i}) is str else w{i}(a{i})"
+        elif declared == str | None:
+            value = f'"null" if a{i} is None else _str(a{i}) if type(a{i}) is str else w{i}(a{i})'
+        else:
+            value = f"w{i}(a{i})"
         key = _str(field.name).replace("{", "{{").replace("}", "}}")
-        parts.append(f"{key}:{{w{i}(v.{field.name})}}")
+        parts.append(f"{key}:{{{value}}}")
     body = ",".join(parts)
-    source = f"def write(v):\n    return f'{{{{{body}}}}}'\n"
+    source = f"def write(v):\n{''.join(reads)}    return f'{{{{{body}}}}}'\n"
     exec(compile(source, f"<chronic_na writer {kind.__qualname__}>", "exec"), namespace)
     write: Callable[[Any], str] = namespace["write"]
     return write
