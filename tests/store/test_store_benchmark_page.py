@@ -1,0 +1,55 @@
+"""docs/benchmarks-store.md is generated from the committed benchmark JSON, and says plainly
+whether each target was met."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCRIPT = ROOT / "benchmarks" / "render_store.py"
+RESULTS = ROOT / "benchmarks" / "results" / "store.json"
+
+
+def _renderer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("render_store", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_page_is_not_stale() -> None:
+    """The page on disk is exactly what the committed JSON renders to."""
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_page_states_the_figures_and_targets() -> None:
+    """The ratios, the targets, the settings and the commit appear on the page."""
+    result = json.loads(RESULTS.read_text())
+    page = _renderer().render(result)
+    assert result["commit"] in page
+    assert f"{result['append']['ratio']:.2f}" in page
+    assert f"{result['load']['ratio']:.2f}" in page
+    assert f"synchronous={result['settings']['synchronous']}" in page
+    assert result["machine"]["note"] in page
+
+
+def test_a_missed_target_is_said_plainly() -> None:
+    """A ratio over its target is reported as NOT met, and a reduced run says so."""
+    result = json.loads(RESULTS.read_text())
+    missed = copy.deepcopy(result)
+    missed["append"].update(ratio=2.4, met=False)
+    missed["settings"].update(full_size=False, cases=2000)
+    page = _renderer().render(missed)
+    assert "the append target (2.0x) is NOT met (2.40x)" in page
+    assert "REDUCED size" in page
