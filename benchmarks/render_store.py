@@ -32,6 +32,14 @@ def _verdict(result: dict[str, Any]) -> str:
                 f"the {name} target ({phase['target']}x) is NOT met ({phase['ratio']:.2f}x)"
             )
     text = f"**Result {size}: {parts[0]}; {parts[1]}.**"
+    close = [name for name, phase in (("append", a), ("load-and-replay", lo))
+             if abs(phase["ratio"] - phase["target"]) <= 0.05 * phase["target"]]  # fmt: skip
+    for name in close:
+        text += (
+            f" The {name} ratio is within 5% of its target, less than this machine's "
+            "run-to-run noise: a repeat run can land on the other side of it, so treat "
+            "the target as reached only at the edge, not with a margin."
+        )
     if not s["full_size"]:
         text += (
             " This run is not the 1,000,000-event run the issue asks for, so it does not "
