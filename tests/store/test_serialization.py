@@ -56,6 +56,19 @@ def test_every_event_round_trips(event: Event) -> None:
     assert encode_event(back) == text
 
 
+@given(events())
+def test_the_direct_writer_gives_exactly_the_canonical_json_of_the_converter(
+    event: Event,
+) -> None:
+    """encode_event writes JSON directly (the store's hot path); it must give the very
+    text of json.dumps over the converter's unstructured dict, byte for byte, since
+    the hash chain covers a digest of that text."""
+    canonical = json.dumps(
+        dump_event(event), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    assert encode_event(event) == canonical
+
+
 def test_the_sample_covers_every_command_type() -> None:
     """The round trip and the golden files cover every command type."""
     assert {e.command.name for e in sample_events().values()} == {c.name for c in COMMAND_TYPES}
