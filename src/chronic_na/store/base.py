@@ -388,13 +388,6 @@ class SQLStore(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _commit_point(self, where: str) -> None:  # noqa: B027 - a hook, empty on purpose
-        """Called just before and just after an append commits.
-
-        Does nothing; the reliability tests override it to kill the writer
-        at exactly these points.
-        """
-
     def _sql(self, text: str) -> str:
         return text if self._PLACEHOLDER == "?" else text.replace("?", self._PLACEHOLDER)
 
@@ -494,8 +487,6 @@ class SQLStore(abc.ABC):
             seq, head = inserts[-1][0], inserts[-1][8]
             cur.execute(self._sql("UPDATE chronic_na_head SET seq = ?, hash = ? WHERE id = 1"),
                         (seq, head))  # fmt: skip
-            self._commit_point("before-commit")
-        self._commit_point("after-commit")
         log.debug(
             "case %s: appended events %d-%d", case.case_id, expected_version + 1, case.version
         )
