@@ -47,7 +47,7 @@ def _zone(value: object) -> ZoneInfo:
         raise InvalidInput("timezone", "is not a known IANA zone name") from exc
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WorkingCalendar:
     """Working days in England: Monday to Friday, less bank holidays.
 
@@ -92,7 +92,7 @@ class WorkingCalendar:
 
     def due_after_working_days(self, instant: dt.datetime, count: int) -> dt.datetime:
         """End of the ``count``-th working day after the local date of ``instant``."""
-        return self.end_of_day(self.add_working_days(self.local_date(instant), count))
+        return _due_after_working_days(self, self.local_date(instant), count)
 
     def due_after_months(self, instant: dt.datetime, months: int) -> dt.datetime:
         """End of the day ``months`` calendar months after the local date of ``instant``.
@@ -100,7 +100,20 @@ class WorkingCalendar:
         Calendar months clip to the month's last day: 31 August plus 6 months
         is 28 February (29 in a leap year).
         """
-        return self.end_of_day(self.local_date(instant) + relativedelta(months=months))
+        return _due_after_months(self, self.local_date(instant), months)
+
+
+# A due time depends only on the calendar, a local date and a count, and a
+# caseload's events fall on a few hundred dates a year: computing each once
+# spares the store recomputing the same due times for every case it saves.
+@functools.lru_cache(maxsize=8192)
+def _due_after_working_days(calendar: WorkingCalendar, day: dt.date, count: int) -> dt.datetime:
+    return calendar.end_of_day(calendar.add_working_days(day, count))
+
+
+@functools.lru_cache(maxsize=8192)
+def _due_after_months(calendar: WorkingCalendar, day: dt.date, months: int) -> dt.datetime:
+    return calendar.end_of_day(day + relativedelta(months=months))
 
 
 def _require_aware(value: dt.datetime, field: str) -> None:

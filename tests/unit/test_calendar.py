@@ -77,3 +77,18 @@ def test_due_date_is_the_nth_working_day(day: dt.date, n: int) -> None:
     assert CAL.is_working_day(due)
     span = [day + dt.timedelta(days=i) for i in range(1, (due - day).days + 1)]
     assert sum(CAL.is_working_day(d) for d in span) == n
+
+
+def test_due_times_are_remembered_per_calendar_not_shared_between_calendars() -> None:
+    """Due times are cached by calendar, date and count: a calendar with a local closure
+    never gets another calendar's answer, and asking again gives the same answer."""
+    london = ZoneInfo("Europe/London")
+    contact = dt.datetime(2026, 3, 2, 10, tzinfo=london)  # a Monday
+    plain = WorkingCalendar()
+    closed = WorkingCalendar(extra_closures=frozenset({dt.date(2026, 3, 3)}))
+    assert plain.due_after_working_days(contact, 1) == dt.datetime(2026, 3, 4, tzinfo=london)
+    assert closed.due_after_working_days(contact, 1) == dt.datetime(2026, 3, 5, tzinfo=london)
+    assert plain.due_after_working_days(contact, 1) == dt.datetime(2026, 3, 4, tzinfo=london)
+    assert WorkingCalendar(extra_closures=frozenset({dt.date(2026, 3, 3)})).due_after_working_days(
+        contact, 1
+    ) == dt.datetime(2026, 3, 5, tzinfo=london)
