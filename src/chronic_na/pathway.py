@@ -214,6 +214,10 @@ class SubmitContact(Command):
     school could not engage the family, and a chronology."""
 
     name: ClassVar[str] = "submit_contact"
+    schema_version: ClassVar[int] = 2
+    """Version 1 stored no answer about external agencies as ``[]``, so "none" and
+    "not answered" could not be told apart; version 2 stores ``null`` for not
+    answered and ``[]`` for none (and refuses not answered)."""
     iacf: InteragencyContactForm = attrs.field(validator=_is(InteragencyContactForm))
     eha: EHAReference | None = attrs.field(default=None, validator=_is(EHAReference, optional=True))
     unable_to_engage_reason: str | None = attrs.field(

@@ -82,12 +82,17 @@ def _as_tuple(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _texts(field_name: str) -> Check:
-    """Validator for a tuple of free-text items."""
+def _texts(field_name: str, *, optional: bool = False) -> Check:
+    """Validator for a tuple of free-text items (or ``None`` where optional)."""
 
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-            raise InvalidInput(field_name, "must be a sequence of text items (str)")
+            raise InvalidInput(
+                field_name,
+                "must be a sequence of text items (str)" + (" or None" if optional else ""),
+            )
 
     return check
 
@@ -389,9 +394,14 @@ class InteragencyContactForm:
     what_has_worked: str | None = attrs.field(
         default=None, validator=_text("iacf.what_has_worked", optional=True), repr=redacted
     )
-    external_agencies: tuple[str, ...] = attrs.field(
-        default=(), converter=_as_tuple, validator=_texts("iacf.external_agencies"), repr=redacted
+    external_agencies: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=_as_tuple,
+        validator=_texts("iacf.external_agencies", optional=True),
+        repr=redacted,
     )
+    """The agencies involved (names of services, never of people): ``()`` for
+    none, ``None`` while the question is not answered."""
     what_has_not_worked: str | None = attrs.field(
         default=None, validator=_text("iacf.what_has_not_worked", optional=True), repr=redacted
     )

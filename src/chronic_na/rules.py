@@ -476,7 +476,8 @@ def _iacf_school(ctx: RuleContext) -> Iterator[Violation]:
 
 @rule(
     "IACF-WORKED",
-    "The IACF says what has worked and which external agencies have been involved.",
+    "The IACF says what has worked, and whether any external agencies have been involved "
+    "(naming them, or none).",
     quote=Q_WORKED,
 )
 def _iacf_worked(ctx: RuleContext) -> Iterator[Violation]:
@@ -485,7 +486,13 @@ def _iacf_worked(ctx: RuleContext) -> Iterator[Violation]:
         yield Violation(
             "IACF-WORKED",
             "iacf.what_has_worked",
-            "say what has worked (write 'nothing yet' if so) and list any external agencies",
+            "say what has worked (write 'nothing yet' if so)",
+        )
+    if iacf.external_agencies is None or any(_blank(a) for a in iacf.external_agencies):
+        yield Violation(
+            "IACF-WORKED",
+            "iacf.external_agencies",
+            "say whether any external agencies have been involved: list them, or none",
         )
 
 

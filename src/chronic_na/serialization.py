@@ -76,8 +76,20 @@ def _v1_to_v2_additional_information_feedback(payload: Payload) -> Payload:
     return out
 
 
+def _v1_to_v2_contact(payload: Payload) -> Payload:
+    # Version 1 stored "no agencies" as [] whether the school said none or left
+    # the question unanswered; which it was is unknown, so it is read as not
+    # answered (null). A list of agencies reads as it was.
+    iacf = payload.get("iacf")
+    if not isinstance(iacf, dict) or iacf.get("external_agencies") != []:
+        return payload
+    return {**payload, "iacf": {**iacf, "external_agencies": None}}
+
+
 UPCASTERS: Final[Mapping[tuple[str, int], Upcaster]] = {
     ("send_additional_information_feedback", 1): _v1_to_v2_additional_information_feedback,
+    ("submit_contact", 1): _v1_to_v2_contact,
+    ("correct_contact", 1): _v1_to_v2_contact,
 }
 """``(type tag, version) -> upcaster`` to ``version + 1``: one entry for each
 past version of each type, so that every stored event can still be read."""

@@ -215,6 +215,24 @@ def test_a_v1_event_is_read_as_v2() -> None:
     assert SendAdditionalInformationFeedback.schema_version == 2
 
 
+@pytest.mark.parametrize("tag", ["submit_contact", "correct_contact"])
+def test_a_v1_contact_without_agencies_reads_as_not_answered(tag: str) -> None:
+    """Version 1 could not tell 'no agencies' from 'not answered' (both []); read as v2
+    it is not answered (None), never a claim of none. A v1 list reads as it was."""
+    stored = json.loads(golden_path(tag, 1).read_text(encoding="utf-8"))
+    assert stored["schema"] == 1
+    listed = load_event(stored)
+    assert listed.command.iacf.external_agencies == tuple(  # type: ignore[attr-defined]
+        stored["command"]["iacf"]["external_agencies"]
+    )
+    stored["command"]["iacf"]["external_agencies"] = []
+    event = load_event(stored)
+    assert event.command.iacf.external_agencies is None  # type: ignore[attr-defined]
+    current = json.loads(encode_event(event))
+    assert current["schema"] == 2
+    assert current["command"]["iacf"]["external_agencies"] is None
+
+
 def test_without_its_upcaster_a_v1_event_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     import chronic_na.serialization as serialization
 
