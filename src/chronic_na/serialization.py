@@ -38,9 +38,11 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn
 
+from chronic_na.attendance.codes import REFERENCE
 from chronic_na.errors import ChronicNAError, InvalidInput, SchemaError, Violation
 from chronic_na.lifecycle.case import Event
 from chronic_na.pathway import COMMAND_TYPES, Command
@@ -205,6 +207,8 @@ def _fast_hooks(converter: cattrs.Converter) -> None:
         inner = converter.get_structure_hook(item)
 
         def structure(value: Any, _: Any) -> tuple[Any, ...]:
+            if type(value) is not list:  # a string would be read as its characters
+                raise ValueError("expected a list")
             return tuple([inner(e, item) for e in value])
 
         return structure
@@ -271,9 +275,27 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
         return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
 
     converter.register_structure_hook_factory(attrs.has, structure_attrs_factory)
-    if not detailed_validation:
+    if detailed_validation:
+        converter.register_structure_hook_factory(_is_homogeneous_tuple, _lists_only(converter))
+    else:
         _fast_hooks(converter)
     return converter
+
+
+def _lists_only(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    # cattrs reads any iterable as a tuple, a JSON string as its characters
+    # among them: a stored ``tuple[X, ...]`` must be a JSON array.
+    def factory(kind: Any) -> Callable[[Any, Any], Any]:
+        base = homogenous_tuple_structure_factory(kind, converter)
+
+        def structure(value: Any, _: Any) -> Any:
+            if type(value) is not list:
+                raise ValueError("expected a list")
+            return base(value, kind)
+
+        return structure
+
+    return factory
 
 
 _CONVERTER: Final = make_converter()
@@ -407,10 +429,9 @@ def load_event(data: object, *, case_id: str | None = None, position: int | None
         raise SchemaError(case_id, position, "type", "expected a type tag (str)")
     if type(version) is not int or version < 1:
         raise SchemaError(case_id, position, "schema", "expected a positive whole number")
-    if not isinstance(stored_case, str) or not (1 <= len(stored_case) <= 64) or not (
-        stored_case.isprintable()
-    ):
-        raise SchemaError(case_id, position, "case_id", "expected a case id (1-64 printable)")
+    if not isinstance(stored_case, str) or not REFERENCE.fullmatch(stored_case):
+        # Checked before any error names it: a case id is a reference, never a name.
+        raise SchemaError(case_id, position, "case_id", "expected a case id (a reference)")
     if type(number) is not int or number < 1:
         raise SchemaError(case_id, position, "number", "expected a positive whole number")
     if case_id is not None and stored_case != case_id:

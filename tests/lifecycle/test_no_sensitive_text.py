@@ -134,12 +134,14 @@ def _is_identifier(cls: type, name: str) -> bool:
 
 
 def _text_kind(tp: Any) -> str | None:
-    """'text' for ``str``/``str | None``, 'texts' for ``tuple[str, ...]``, else None."""
+    """'text' for ``str``, 'texts' for ``tuple[str, ...]``, either of them ``| None``
+    as well; else None."""
     if tp is str:
         return "text"
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType) and set(args) == {str, type(None)}:
-        return "text"
+    if origin in (typing.Union, types.UnionType) and type(None) in args and len(args) == 2:
+        (other,) = (a for a in args if a is not type(None))
+        return _text_kind(other)
     if origin is tuple and args == (str, ...):
         return "texts"
     return None
@@ -192,6 +194,7 @@ def test_free_text_fields_are_found_by_introspection() -> None:
     assert {
         "InteragencyContactForm.actions_taken",
         "InteragencyContactForm.concern",
+        "InteragencyContactForm.external_agencies",
         "EducationSupervisionOrder.plan",
         "FamilyDiscussion.reason_not_engaged",
         "ChronologyEntry.summary",

@@ -292,6 +292,12 @@ BAD: dict[str, tuple[str, Any, str]] = {
                       "command.pupil"),
     "number for text": ("submit_contact", lambda d: d["command"]["iacf"].update(concern=5),
                         "command.iacf.concern"),
+    "text for a list": ("submit_contact",
+                        lambda d: d["command"]["iacf"].update(actions_taken=MARKER),
+                        "command.iacf.actions_taken"),
+    "text for a list that may be null": (
+        "submit_contact", lambda d: d["command"]["iacf"].update(external_agencies=MARKER),
+        "command.iacf.external_agencies"),
     "other case": ("begin_plan_review", lambda d: d["command"].update(case_id="C-OTHER"),
                    "command.case_id"),
     "bad warning": ("submit_contact", lambda d: d.update(warnings=[{"rule_id": MARKER}]),
