@@ -100,12 +100,13 @@ def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
 
 
 # Case ids, schools and staff are pseudonymous references, like pupils: they
-# appear in error messages and logs, so nothing shaped like a name may pass.
+# appear in error messages and logs, so a name written with spaces is refused.
 _case_id = reference("case_id")
 
 
 def _not_after_the_command(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     # A datetime is a date too: refuse it, so the field means one school day.
+    # "Still to come" is judged by the date of ``at`` in its own zone.
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InvalidInput(attribute.name, "must be a date (not a datetime)")
     at = getattr(instance, "at", None)

@@ -127,8 +127,9 @@ def _require_aware(value: dt.datetime, field: str) -> None:
 class Policy:
     """Every number and choice the pathway depends on.
 
-    A ``Policy`` is immutable and hashable; the lifecycle builds its state
-    machine once per policy. Change a value with :func:`attrs.evolve`.
+    A ``Policy`` is immutable and hashable; :meth:`Lifecycle.for_policy`
+    keeps one lifecycle per policy (the state machine itself is built once per
+    lifecycle table). Change a value with :func:`attrs.evolve`.
     """
 
     identification_threshold: Threshold = attrs.field(

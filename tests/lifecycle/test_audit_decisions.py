@@ -7,7 +7,6 @@ decision there and here together.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import attrs
 import pytest
@@ -26,10 +25,8 @@ from chronic_na.pathway import (
     COMMAND_TYPES,
     AgreeMaintenancePlan,
     CloseCase,
-    Command,
     CorrectContact,
     HandOverLeadProfessional,
-    OpenCase,
     RecordMashDecision,
     RecordPlanWorking,
     RecordSchoolContact,
@@ -590,6 +587,3 @@ def test_whitespace_is_no_answer_and_not_a_thin_one(lifecycle: Lifecycle) -> Non
     result = case.check(command)
     assert [v.rule_id for v in result.violations] == ["IACF-CONCERN"]
 
-
-Factory = Callable[[Case], Command]
-OPEN = OpenCase  # re-exported for readers of this module: opening is the coordinator's

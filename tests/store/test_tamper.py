@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from chronic_na.errors import StoreError
 from chronic_na.pathway import Command, OpenCase
 from chronic_na.store import SQLStore
-from chronic_na.store.base import chain_hash, payload_digest
+from chronic_na.store.base import GENESIS, chain_hash, payload_digest
 from chronic_na.testing import LONDON, full_pathway
 from conftest import StoreFactory
 
@@ -118,7 +118,7 @@ def insert_forged(events: list[Row], index: int, pick: int) -> tuple[list[Row], 
     """A forged event inserted before ``events[index]``, its digest and hash computed
     as the store would (chained to the event before it); later events move up one."""
     seq = events[index][0]
-    prev = events[index - 1][-1] if index else "0" * 64
+    prev = events[index - 1][-1] if index else GENESIS
     payload = f'{{"forged":{pick}}}'
     digest = payload_digest(payload)
     case_id, number, kind, schema = "C-FORGED", 1, "open_case", 1
@@ -231,7 +231,7 @@ def test_a_cut_tail_with_its_head_rewritten_is_caught_by_the_checkpoint(
 def rechain(events: Sequence[Row], key: bytes | None) -> list[Row]:
     """Every digest and hash recomputed from the payloads, as a forger would."""
     out: list[Row] = []
-    prev = "0" * 64
+    prev = GENESIS
     for seq, case_id, number, kind, schema, payload, _, _, _ in events:
         digest = payload_digest(payload)
         hashed = chain_hash(prev, seq, case_id, number, kind, schema, digest, key)

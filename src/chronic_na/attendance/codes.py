@@ -47,7 +47,9 @@ _QUOTED_MAX = 20
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 """The shape of every pseudonymous reference the library keeps (pupils, schools,
 cases, staff): 1-64 letters, digits, '.', '_', ':' or '-', starting with a letter
-or digit. No spaces, so a name cannot pass for one."""
+or digit. No spaces, so a name typed as a name is refused; a username such as
+``first.last`` has the shape of a reference and is not detected: issue
+pseudonymous ids."""
 
 
 def quote_cell(value: object, *, quote: bool = True) -> str:

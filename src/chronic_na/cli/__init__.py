@@ -10,7 +10,8 @@ Exit codes (documented in ``docs/cli.md``):
 * 1: the command ran and found a problem (e.g. a store that does not verify)
 * 2: usage error (bad arguments)
 * 3: a file could not be read or has a bad row, column or value
-* 4: the library refused the operation (a policy violation, a conflict)
+* 4: the library refused the operation (``--strict`` met a withdrawn code; a keyed
+  store opened without its key)
 """
 
 from __future__ import annotations

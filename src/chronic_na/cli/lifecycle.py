@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from chronic_na.cli import EXIT_OK
 from chronic_na.diagram import lifecycle_markdown, mermaid, rules_markdown
 
 __all__ = ["register"]
 
-_EXIT_OK = 0
 
 _ACTIONS: dict[str, tuple[str, Callable[[], str]]] = {
     "diagram": ("the states and moves as a Mermaid stateDiagram-v2", mermaid),
@@ -42,4 +42,4 @@ def _run(args: argparse.Namespace) -> int:
     _, render = _ACTIONS[args.action]
     text = render()
     print(text, end="" if text.endswith("\n") else "\n")
-    return _EXIT_OK
+    return EXIT_OK

@@ -1,9 +1,10 @@
 """The pathway as a validated, event-recording state machine.
 
 One lifecycle table (:mod:`chronic_na.lifecycle.table`) declares states,
-commands, roles and rules; a :class:`Lifecycle` builds one ``transitions``
-machine from it per policy and carries any number of :class:`Case` objects
-through it, recording one :class:`Event` per accepted command.
+commands, roles and rules; a :class:`Lifecycle` (one per policy) fires one
+``transitions`` machine built from it (one per table, shared by every policy)
+and carries any number of :class:`Case` objects through it, recording one
+:class:`Event` per accepted command.
 """
 
 from chronic_na.lifecycle.case import Case, Event

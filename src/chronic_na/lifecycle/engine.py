@@ -1,4 +1,4 @@
-"""The :class:`Lifecycle`: one ``transitions`` machine per policy, many cases.
+"""The :class:`Lifecycle`: one ``transitions`` machine per lifecycle table, many cases.
 
 The machine is built once from the lifecycle table, with no model attached,
 and every command fires its trigger on the case (transitions' flyweight
