@@ -278,22 +278,39 @@ def chain_hash(
     digest: str,
     key: bytes | None,
 ) -> str:
-    """The hash of one row, chained to the one before it."""
+    """The hash of one row, chained to the one before it: SHA-256 (or HMAC-SHA-256
+    under ``key``) of the JSON array ``[prev, seq, case_id, number, type, schema,
+    digest]``, compact."""
     if (
         type(prev) is str and type(seq) is int and type(case_id) is str
         and (number is None or type(number) is int) and type(kind) is str
         and type(schema) is int and type(digest) is str
     ):  # fmt: skip
-        # The same text as the json.dumps below, built directly (a row's usual types).
-        message = (
-            f"[{_json_str(prev)},{seq},{_json_str(case_id)},"
-            f"{'null' if number is None else number},{_json_str(kind)},{schema},"
-            f"{_json_str(digest)}]"
-        ).encode("ascii")
-    else:
+        message = _chain_message(
+            _json_str(prev), seq, _json_str(case_id), number, _json_str(kind), schema,
+            _json_str(digest),
+        )  # fmt: skip
+    else:  # pragma: no cover - a row read back with types of its own: the long way
         message = json.dumps(
             [prev, seq, case_id, number, kind, schema, digest], separators=(",", ":")
         ).encode("utf-8")
+    return _sign(message, key)
+
+
+def _chain_message(
+    prev_json: str, seq: int, case_json: str, number: int | None, kind_json: str, schema: int,
+    digest_json: str,
+) -> bytes:  # fmt: skip
+    # What json.dumps([...], separators=(",", ":")) writes for these parts, the
+    # strings already in their (ASCII) JSON form: one place for the format,
+    # shared by chain_hash and the append path.
+    number_json = "null" if number is None else str(number)
+    return (
+        f"[{prev_json},{seq},{case_json},{number_json},{kind_json},{schema},{digest_json}]"
+    ).encode("ascii")
+
+
+def _sign(message: bytes, key: bytes | None) -> str:
     if key is not None:
         return hmac.new(key, message, hashlib.sha256).hexdigest()
     return hashlib.sha256(message).hexdigest()
@@ -497,39 +514,21 @@ class SQLStore(abc.ABC):
     ) -> list[tuple[Any, ...]]:
         """The rows to insert for ``prepared`` events, chained on from ``(seq, head)``.
 
-        The same hashes as :func:`chain_hash` (which :meth:`verify` uses),
-        with the parts that do not change from row to row written once.
+        The hashes of :func:`chain_hash` (which :meth:`verify` recomputes),
+        with the case id written as JSON once per case rather than per row.
         """
         key = self._key
-        sha256 = hashlib.sha256
+        case_json = _json_str(case_id)
         rows = []
-        if type(case_id) is not str or type(head) is not str:  # pragma: no cover - defensive
-            for number, kind, schema, payload, digest in prepared:
-                seq += 1
-                new = chain_hash(head, seq, case_id, number, kind, schema, digest, key)
-                rows.append((seq, case_id, number, kind, schema, payload, digest, head, new))
-                head = new
-            return rows
-        case_text = _json_str(case_id)
-        prev_text = _json_str(head)
         for number, kind, schema, payload, digest in prepared:
             seq += 1
-            if type(number) is int and type(kind) is str and type(schema) is int:
-                # ``digest`` and every hash after the first are hex digests of
-                # ours: their JSON text is themselves in quotes.
-                message = (
-                    f"[{prev_text},{seq},{case_text},{number},{_json_str(kind)},{schema},"
-                    f'"{digest}"]'
-                ).encode("ascii")
-                if key is None:
-                    new = sha256(message).hexdigest()
-                else:
-                    new = hmac.new(key, message, sha256).hexdigest()
-            else:  # pragma: no cover - an event's fields always have these types
-                new = chain_hash(head, seq, case_id, number, kind, schema, digest, key)
+            message = _chain_message(
+                _json_str(head), seq, case_json, number, _json_str(kind), schema,
+                _json_str(digest),
+            )  # fmt: skip
+            new = _sign(message, key)
             rows.append((seq, case_id, number, kind, schema, payload, digest, head, new))
             head = new
-            prev_text = f'"{new}"'
         return rows
 
     @staticmethod
