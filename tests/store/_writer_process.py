@@ -130,10 +130,14 @@ class Writer:
 
         @contextlib.contextmanager
         def transaction() -> Iterator[Any]:
-            with real() as cur:
-                yield cur
-                if self.kill_where == "before-commit":
-                    os.kill(os.getpid(), signal.SIGKILL)
+            try:
+                with real() as cur:
+                    yield cur
+                    if self.kill_where == "before-commit":
+                        os.kill(os.getpid(), signal.SIGKILL)
+            except BaseException:
+                self.kill_where = None  # that append never committed: no kill carries over
+                raise
             if self.kill_where == "after-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
 
