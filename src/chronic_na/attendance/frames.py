@@ -12,17 +12,20 @@ Two shapes:
 * per-pupil counts, one row per pupil and one column per code, the census
   shape (:func:`summarise_code_counts`, :func:`identify_code_counts`).
 
-The long-format work is one pass over the register: a group-by on (pupil,
-code) that also counts bad session marks, computed by the engine (lazily
-where the engine is lazy). Everything after that works on the small
-per-pupil, per-code result.
+The long-format work is one pass over the register: a group-by on the
+pupil alone that counts each pupil's sessions per category, bad session
+marks, unknown codes and withdrawn codes, computed by the engine (lazily,
+and with polars streaming, where the engine is lazy). Its state is one row
+a pupil, whatever the number of codes. Per-code counts are needed only for
+the pupils identified, so a second, filtered group-by on (pupil, code)
+counts them for those pupils alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -160,31 +163,17 @@ def _threshold_expr(threshold: Threshold) -> nw.Expr:
     return (possible > 0) & met
 
 
-def _category_sums(counts: nw.LazyFrame[Any] | nw.DataFrame[Any], pupil: str) -> Any:
-    """Per-pupil category totals from a (pupil, code, n) frame."""
-    exprs = []
-    for category in _CATEGORIES:
-        codes = sorted(CODES_2024.codes_in(category) | CODES_PRE_2024.codes_in(category))
-        exprs.append(
-            nw.when(nw.col("code").is_in(codes))
-            .then(nw.col("n"))
-            .otherwise(0)
-            .alias(category.value)
-        )
-    return (
-        counts.with_columns(*exprs)
-        .group_by(pupil)
-        .agg(*(nw.col(c.value).sum() for c in _CATEGORIES))
-        .with_columns(possible=nw.sum_horizontal(*(c.value for c in _CATEGORIES)))
-    )
+_FLAGS = ("bad", "unknown", "withdrawn")
 
 
 @attrs.frozen
 class _Stage:
     """The one pass over a long register, and what was found in it."""
 
-    per_code: nw.DataFrame[Any]
-    """Columns: pupil, code, n[, post] — materialised (small)."""
+    totals: nw.DataFrame[Any]
+    """Columns: pupil and :data:`CATEGORY_COLUMNS`, one row a pupil — materialised (small)."""
+    windowed: nw.LazyFrame[Any]
+    """The register's marks inside the window (lazy), for per-code counts."""
     findings: tuple[DataQualityFinding, ...]
     start: dt.date
     end: dt.date
@@ -227,6 +216,29 @@ def _first_rows(
     return list(collected.iter_rows(named=True))
 
 
+def _mark_checks(
+    code: nw.Expr, columns: RegisterColumns, tables: tuple[CodeTable, ...], post: nw.Expr
+) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
+    """Per mark: a bad session mark, an unknown (or missing) code, a withdrawn code."""
+    session = nw.col(columns.session).cast(nw.String)
+    bad_session = (
+        ~session.is_in(["AM", "PM"])
+        | ((code == "/") & (session == "PM"))
+        | ((code == "\\") & (session == "AM"))
+    )
+    if len(tables) == 2:
+        unknown = code.is_null() | (
+            (post & ~code.is_in(sorted(CODES_2024.all_codes())))
+            | (~post & ~code.is_in(sorted(CODES_PRE_2024.all_codes())))
+        )
+        withdrawn = post & code.is_in(sorted(CODES_2024.withdrawn))
+    else:
+        (table,) = tables
+        unknown = code.is_null() | ~code.is_in(sorted(table.all_codes()))
+        withdrawn = code.is_in(sorted(table.withdrawn))
+    return bad_session, unknown, withdrawn
+
+
 def _one_pass(
     frame: nw.LazyFrame[Any],
     columns: RegisterColumns,
@@ -252,61 +264,59 @@ def _one_pass(
     else:
         start, end = window.resolve(as_of)
     tables = _tables_for(start, end)
+    post = nw.col(columns.date) >= _date_bound(schema, columns.date, REGULATIONS_2024_IN_FORCE)
     code = nw.col(columns.code).cast(nw.String)
-    session = nw.col(columns.session).cast(nw.String)
-    bad_session = (
-        ~session.is_in(["AM", "PM"])
-        | ((code == "/") & (session == "PM"))
-        | ((code == "\\") & (session == "AM"))
-    )
+    # The checks, mark by mark, on the code as text (to find the rows to quote).
+    bad_session, unknown, withdrawn = _mark_checks(code, columns, tables, post)
+    # The same checks and the category of each mark, on a key for the code.
+    # polars maps each code once to a small enum (unknown codes to null), so
+    # the later tests on it compare integers, not strings.
+    known = sorted(CODES_2024.all_codes() | CODES_PRE_2024.all_codes())
+    if frame.implementation is nw.Implementation.POLARS:
+        key_expr: nw.Expr = nw.when(code.is_in(known)).then(code).cast(nw.Enum(known))
+    else:
+        key_expr = code
+    key = nw.col("_code")
+    # Codes in both tables (withdrawn ones included) count the same in both,
+    # so one list per category serves a window that straddles 19 August 2024.
+    flags: dict[str, nw.Expr] = {
+        category.value: key.is_in(
+            sorted(CODES_2024.codes_in(category) | CODES_PRE_2024.codes_in(category))
+        )
+        for category in _CATEGORIES
+    }
+    flags |= dict(zip(_FLAGS, _mark_checks(key, columns, tables, post), strict=True))
     windowed = frame.filter(_in_window(schema, columns.date, start, end))
-    keys = [columns.pupil, "code"]
-    extra: dict[str, nw.Expr] = {}
-    if len(tables) == 2:
-        reform = _date_bound(schema, columns.date, REGULATIONS_2024_IN_FORCE)
-        extra["post"] = nw.col(columns.date) >= reform
-        keys.append("post")
+    # One row a pupil: the engine's group-by state stays small (a pupil's
+    # count per category and per check), however many codes a register uses.
     grouped = (
-        windowed.with_columns(code=code, bad=bad_session.cast(nw.Int64), **extra)
-        .group_by(*keys)
-        .agg(n=nw.len(), bad=nw.col("bad").sum())
+        windowed.with_columns(_code=key_expr)
+        .select(columns.pupil, *(flag.alias(name) for name, flag in flags.items()))
+        .group_by(columns.pupil)
+        .agg(*(nw.col(name).sum() for name in flags))
+        # Sums of flags come as UInt32 (polars) or 128-bit decimals (DuckDB).
+        .with_columns(*(nw.col(name).cast(nw.Int64) for name in flags))
     )
-    per_code = _collect(grouped)
-    if per_code["bad"].sum():
+    counted = _collect(grouped)
+    checks = counted.select(*(nw.col(name).sum() for name in _FLAGS)).row(0)
+    bad_count, unknown_count, withdrawn_count = checks
+    if bad_count:
         rows = _first_rows(windowed, bad_session, columns, _MAX_DETAILS)
         raise InvalidInput(
             "register",
             "session must be 'AM' or 'PM', '/' is the AM mark and '\\' the PM mark: "
             + _describe_rows(rows, columns),
         )
-    # Unknown codes, and withdrawn codes after 19 August 2024.
-    if len(tables) == 2:
-        unknown = (nw.col("post") & ~nw.col("code").is_in(sorted(CODES_2024.all_codes()))) | (
-            ~nw.col("post") & ~nw.col("code").is_in(sorted(CODES_PRE_2024.all_codes()))
-        )
-        withdrawn = nw.col("post") & nw.col("code").is_in(sorted(CODES_2024.withdrawn))
-        reform = _date_bound(schema, columns.date, REGULATIONS_2024_IN_FORCE)
-        post_raw = nw.col(columns.date) >= reform
-        raw_unknown_expr = (post_raw & ~code.is_in(sorted(CODES_2024.all_codes()))) | (
-            ~post_raw & ~code.is_in(sorted(CODES_PRE_2024.all_codes()))
-        )
-        raw_withdrawn_expr = post_raw & code.is_in(sorted(CODES_2024.withdrawn))
-    else:
-        (table,) = tables
-        unknown = ~nw.col("code").is_in(sorted(table.all_codes()))
-        withdrawn = nw.col("code").is_in(sorted(table.withdrawn))
-        raw_unknown_expr = ~code.is_in(sorted(table.all_codes()))
-        raw_withdrawn_expr = code.is_in(sorted(table.withdrawn))
-    if per_code.filter(unknown).shape[0]:
-        rows = _first_rows(windowed, raw_unknown_expr, columns, _MAX_DETAILS)
+    if unknown_count:
+        rows = _first_rows(windowed, unknown, columns, _MAX_DETAILS)
         raise InvalidInput(
             "register",
             "not an attendance code in the table in force on the session's date: "
             + _describe_rows(rows, columns),
         )
     findings: tuple[DataQualityFinding, ...] = ()
-    if per_code.filter(withdrawn).shape[0]:
-        rows = _first_rows(windowed, raw_withdrawn_expr, columns, None)
+    if withdrawn_count:
+        rows = _first_rows(windowed, withdrawn, columns, None)
         if strict:
             raise WithdrawnCodeRefused(
                 "register",
@@ -314,7 +324,27 @@ def _one_pass(
                 + _describe_rows(rows, columns),
             )
         findings = tuple(_finding(row, columns) for row in rows)
-    return _Stage(per_code=per_code, findings=findings, start=start, end=end)
+    totals = counted.select(
+        columns.pupil,
+        *(c.value for c in _CATEGORIES),
+        possible=nw.sum_horizontal(*(c.value for c in _CATEGORIES)),
+    )
+    return _Stage(totals=totals, windowed=windowed, findings=findings, start=start, end=end)
+
+
+def _per_code(
+    stage: _Stage, columns: RegisterColumns, refs: Sequence[str]
+) -> nw.DataFrame[Any] | None:
+    """Columns pupil, code, n: sessions per code for the pupils ``refs`` only."""
+    if not refs:
+        return None
+    code = nw.col(columns.code).cast(nw.String)
+    return _collect(
+        stage.windowed.filter(nw.col(columns.pupil).is_in(list(refs)))
+        .select(columns.pupil, code.alias("code"))
+        .group_by(columns.pupil, "code")
+        .agg(n=nw.len())
+    )
 
 
 def _finding(row: Mapping[str, Any], columns: RegisterColumns) -> DataQualityFinding:
@@ -350,13 +380,12 @@ def summarise_register(
     stage = _one_pass(
         _lazy(data), cols, as_of=as_of, window=window or Window.year_to_date(), strict=strict
     )
-    totals = _category_sums(stage.per_code, cols.pupil).sort(cols.pupil)
-    return totals.to_native(), stage.findings
+    return stage.totals.sort(cols.pupil).to_native(), stage.findings
 
 
 def _cohort_from(
     totals: nw.DataFrame[Any],
-    per_code: nw.DataFrame[Any] | None,
+    per_code: Callable[[Sequence[str]], nw.DataFrame[Any] | None],
     pupil: str,
     chosen: Threshold,
     *,
@@ -369,9 +398,9 @@ def _cohort_from(
     met = totals.filter(_threshold_expr(chosen))
     refs = [str(p) for p in met[pupil].to_list()]
     codes: dict[str, dict[str, int]] = defaultdict(dict)
-    if refs and per_code is not None:
-        mine = per_code.filter(nw.col(pupil).is_in(refs)).select(pupil, "code", "n")
-        for ref, code, n in mine.iter_rows(named=False):
+    mine = per_code(refs) if refs else None
+    if mine is not None:
+        for ref, code, n in mine.select(pupil, "code", "n").iter_rows(named=False):
             bucket = codes[str(ref)]
             bucket[str(code)] = bucket.get(str(code), 0) + int(n)
     summaries = {}
@@ -402,18 +431,19 @@ def identify_register(
     ``threshold`` is a :class:`Threshold` or a policy's; pass
     ``policy.identification_threshold`` or the policy itself. Lazy frames
     (a polars ``scan_parquet``, a DuckDB relation, a Dask frame) are read
-    once, by the engine, and never loaded whole.
+    by the engine and never loaded whole: one pass counts every pupil's
+    sessions per category, a second, filtered to the pupils identified,
+    counts their sessions per code (and, if any withdrawn code is found, a
+    third lists those marks).
     """
     chosen = resolve_threshold(threshold)
     cols = columns or RegisterColumns()
     stage = _one_pass(
         _lazy(data), cols, as_of=as_of, window=window or Window.year_to_date(), strict=strict
     )
-    per_code = stage.per_code
-    totals = _category_sums(per_code, cols.pupil)
     return _cohort_from(
-        totals,
-        per_code,
+        stage.totals,
+        lambda refs: _per_code(stage, cols, refs),
         cols.pupil,
         chosen,
         as_of=as_of,
@@ -543,14 +573,17 @@ def identify_code_counts(
     mapping = _code_columns(schema, pupil, code_columns, table)
     findings = _check_counts(frame, pupil, mapping, table, strict)
     totals = _counts_totals(frame, pupil, mapping, table).collect()
-    per_code = None
-    if mapping:
-        per_code = (
-            totals.filter(_threshold_expr(chosen))
+
+    def per_code(refs: Sequence[str]) -> nw.DataFrame[Any] | None:
+        if not mapping:
+            return None
+        return (
+            totals.filter(nw.col(pupil).is_in(list(refs)))
             .unpivot(on=list(mapping), index=pupil, variable_name="column", value_name="n")
             .filter(nw.col("n") > 0)
             .with_columns(code=nw.col("column").replace_strict(mapping, return_dtype=nw.String))
         )
+
     return _cohort_from(
         totals,
         per_code,
