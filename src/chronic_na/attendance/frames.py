@@ -174,6 +174,8 @@ class _Stage:
     """Columns: pupil and :data:`CATEGORY_COLUMNS`, one row a pupil — materialised (small)."""
     windowed: nw.LazyFrame[Any]
     """The register's marks inside the window (lazy), for per-code counts."""
+    per_code: nw.DataFrame[Any] | None
+    """Columns pupil, code, n for every pupil, where the pass counted them."""
     findings: tuple[DataQualityFinding, ...]
     start: dt.date
     end: dt.date
@@ -216,16 +218,20 @@ def _first_rows(
     return list(collected.iter_rows(named=True))
 
 
-def _mark_checks(
-    code: nw.Expr, columns: RegisterColumns, tables: tuple[CodeTable, ...], post: nw.Expr
-) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
-    """Per mark: a bad session mark, an unknown (or missing) code, a withdrawn code."""
+def _bad_session(code: nw.Expr, columns: RegisterColumns) -> nw.Expr:
+    """Per mark: a session that is neither AM nor PM, or a '/' or '\\' on the wrong one."""
     session = nw.col(columns.session).cast(nw.String)
-    bad_session = (
+    return (
         ~session.is_in(["AM", "PM"])
         | ((code == "/") & (session == "PM"))
         | ((code == "\\") & (session == "AM"))
     )
+
+
+def _code_checks(
+    code: nw.Expr, tables: tuple[CodeTable, ...], post: nw.Expr
+) -> tuple[nw.Expr, nw.Expr]:
+    """Per mark (or per code): an unknown (or missing) code, a withdrawn code."""
     if len(tables) == 2:
         unknown = code.is_null() | (
             (post & ~code.is_in(sorted(CODES_2024.all_codes())))
@@ -236,7 +242,87 @@ def _mark_checks(
         (table,) = tables
         unknown = code.is_null() | ~code.is_in(sorted(table.all_codes()))
         withdrawn = code.is_in(sorted(table.withdrawn))
-    return bad_session, unknown, withdrawn
+    return unknown, withdrawn
+
+
+def _category_flags(code: nw.Expr) -> dict[str, nw.Expr]:
+    # Codes in both tables (withdrawn ones included) count the same in both,
+    # so one list per category serves a window that straddles 19 August 2024.
+    return {
+        category.value: code.is_in(
+            sorted(CODES_2024.codes_in(category) | CODES_PRE_2024.codes_in(category))
+        )
+        for category in _CATEGORIES
+    }
+
+
+def _counts_by_pupil(
+    windowed: nw.LazyFrame[Any],
+    code: nw.Expr,
+    columns: RegisterColumns,
+    tables: tuple[CodeTable, ...],
+    post: nw.Expr,
+) -> nw.DataFrame[Any]:
+    """polars: one group-by on the pupil alone, each mark's flags summed.
+
+    polars' streaming group-by keeps far more state per group than the
+    count it holds, so grouping on (pupil, code), some ten groups a pupil,
+    doubled the peak memory of a lazy read; one row a pupil keeps it small.
+    Each code is keyed once to a small enum (unknown codes to null), so the
+    tests on it compare integers, not strings.
+    """
+    known = sorted(CODES_2024.all_codes() | CODES_PRE_2024.all_codes())
+    key = nw.col("_code")
+    flags = _category_flags(key)
+    flags["bad"] = _bad_session(key, columns)
+    flags |= dict(zip(("unknown", "withdrawn"), _code_checks(key, tables, post), strict=True))
+    return _collect(
+        windowed.with_columns(_code=nw.when(code.is_in(known)).then(code).cast(nw.Enum(known)))
+        .select(columns.pupil, *(flag.alias(name) for name, flag in flags.items()))
+        .group_by(columns.pupil)
+        .agg(*(nw.col(name).sum() for name in flags))
+        # Sums of flags come as UInt32 (polars); counts of sessions fit in 64 bits.
+        .with_columns(*(nw.col(name).cast(nw.Int64) for name in flags))
+    )
+
+
+def _counts_by_pupil_and_code(
+    windowed: nw.LazyFrame[Any],
+    code: nw.Expr,
+    columns: RegisterColumns,
+    tables: tuple[CodeTable, ...],
+    post: nw.Expr,
+) -> tuple[nw.DataFrame[Any], nw.DataFrame[Any]]:
+    """Other engines: one group-by on (pupil, code), classified afterwards.
+
+    DuckDB and the pandas family count (pupil, code) groups cheaply and are
+    slow to test every mark against lists of codes, so the codes are
+    classified on the small per-code result, which also gives every pupil's
+    per-code counts. Returns (counts by pupil, per-code counts).
+    """
+    two = len(tables) == 2
+    extra = {"post": post} if two else {}
+    keys = [columns.pupil, "code", *extra]
+    per_code = _collect(
+        windowed.with_columns(code=code, bad=_bad_session(code, columns), **extra)
+        .group_by(*keys)
+        .agg(n=nw.len(), bad=nw.col("bad").sum())
+        # DuckDB sums to 128-bit decimals; counts of sessions fit in 64 bits.
+        .with_columns(nw.col("n").cast(nw.Int64), nw.col("bad").cast(nw.Int64))
+    )
+    key = nw.col("code")
+    flags = _category_flags(key)
+    unknown, withdrawn = _code_checks(key, tables, nw.col("post") if two else nw.lit(True))
+    flags |= {"unknown": unknown, "withdrawn": withdrawn}
+    n = nw.col("n")
+    counted = (
+        per_code.with_columns(
+            *(nw.when(flag).then(n).otherwise(0).alias(name) for name, flag in flags.items())
+        )
+        .group_by(columns.pupil)
+        .agg(*(nw.col(name).sum() for name in [*flags, "bad"]))
+    )
+    return counted, per_code.select(columns.pupil, "code", "n")
 
 
 def _one_pass(
@@ -267,37 +353,14 @@ def _one_pass(
     post = nw.col(columns.date) >= _date_bound(schema, columns.date, REGULATIONS_2024_IN_FORCE)
     code = nw.col(columns.code).cast(nw.String)
     # The checks, mark by mark, on the code as text (to find the rows to quote).
-    bad_session, unknown, withdrawn = _mark_checks(code, columns, tables, post)
-    # The same checks and the category of each mark, on a key for the code.
-    # polars maps each code once to a small enum (unknown codes to null), so
-    # the later tests on it compare integers, not strings.
-    known = sorted(CODES_2024.all_codes() | CODES_PRE_2024.all_codes())
-    if frame.implementation is nw.Implementation.POLARS:
-        key_expr: nw.Expr = nw.when(code.is_in(known)).then(code).cast(nw.Enum(known))
-    else:
-        key_expr = code
-    key = nw.col("_code")
-    # Codes in both tables (withdrawn ones included) count the same in both,
-    # so one list per category serves a window that straddles 19 August 2024.
-    flags: dict[str, nw.Expr] = {
-        category.value: key.is_in(
-            sorted(CODES_2024.codes_in(category) | CODES_PRE_2024.codes_in(category))
-        )
-        for category in _CATEGORIES
-    }
-    flags |= dict(zip(_FLAGS, _mark_checks(key, columns, tables, post), strict=True))
+    bad_session = _bad_session(code, columns)
+    unknown, withdrawn = _code_checks(code, tables, post)
     windowed = frame.filter(_in_window(schema, columns.date, start, end))
-    # One row a pupil: the engine's group-by state stays small (a pupil's
-    # count per category and per check), however many codes a register uses.
-    grouped = (
-        windowed.with_columns(_code=key_expr)
-        .select(columns.pupil, *(flag.alias(name) for name, flag in flags.items()))
-        .group_by(columns.pupil)
-        .agg(*(nw.col(name).sum() for name in flags))
-        # Sums of flags come as UInt32 (polars) or 128-bit decimals (DuckDB).
-        .with_columns(*(nw.col(name).cast(nw.Int64) for name in flags))
-    )
-    counted = _collect(grouped)
+    per_code: nw.DataFrame[Any] | None = None
+    if frame.implementation is nw.Implementation.POLARS:
+        counted = _counts_by_pupil(windowed, code, columns, tables, post)
+    else:
+        counted, per_code = _counts_by_pupil_and_code(windowed, code, columns, tables, post)
     checks = counted.select(*(nw.col(name).sum() for name in _FLAGS)).row(0)
     bad_count, unknown_count, withdrawn_count = checks
     if bad_count:
@@ -329,7 +392,14 @@ def _one_pass(
         *(c.value for c in _CATEGORIES),
         possible=nw.sum_horizontal(*(c.value for c in _CATEGORIES)),
     )
-    return _Stage(totals=totals, windowed=windowed, findings=findings, start=start, end=end)
+    return _Stage(
+        totals=totals,
+        windowed=windowed,
+        per_code=per_code,
+        findings=findings,
+        start=start,
+        end=end,
+    )
 
 
 def _per_code(
@@ -338,6 +408,8 @@ def _per_code(
     """Columns pupil, code, n: sessions per code for the pupils ``refs`` only."""
     if not refs:
         return None
+    if stage.per_code is not None:
+        return stage.per_code.filter(nw.col(columns.pupil).is_in(list(refs)))
     code = nw.col(columns.code).cast(nw.String)
     return _collect(
         stage.windowed.filter(nw.col(columns.pupil).is_in(list(refs)))
