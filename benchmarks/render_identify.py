@@ -78,7 +78,7 @@ def render(result: dict) -> str:  # type: ignore[type-arg]
             "",
             f"Lazy target, read as {lazy['lazy_target']}: "
             f"**{'met' if lazy['lazy_met'] else 'NOT met'}**"
-            + (" (narrowly)" if lazy["lazy_met"] and share_of(lazy) > 0.4 else "")
+            + (" (narrowly)" if 0.4 < share_of(lazy) < 0.6 else "")
             + ". A query that only decodes the four columns through the window's filter, "
             "and computes nothing, peaks at "
             f"{decode:,.0f} MiB "
