@@ -135,6 +135,20 @@ def test_bad_rows_are_named(session: str, code: str, message: str) -> None:
     assert "pupil P000002, 2025-09-08" in str(caught.value)
 
 
+@pytest.mark.parametrize("backend", ["polars", "polars-lazy", "pandas", "pyarrow"])
+def test_a_missing_code_is_an_unknown_code_on_every_backend(backend: str) -> None:
+    """A mark with no code (null) is refused as an unknown code naming its pupil,
+    date and session, never silently dropped from the pupil's possible sessions."""
+    df = pl.DataFrame(
+        {"pupil": ["P000001", "P000002"], "date": [dt.date(2025, 9, 8)] * 2,
+         "session": ["AM", "PM"], "code": ["I", None]},
+        schema={"pupil": pl.String, "date": pl.Date, "session": pl.String, "code": pl.String},
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="not an attendance code") as caught:
+        identify_register(_natives(df)[backend], as_of=AS_OF)
+    assert "pupil P000002, 2025-09-08, session PM" in str(caught.value)
+
+
 def test_strict_refuses_withdrawn_codes_in_frames() -> None:
     df = _frame([SessionMark("P000001", dt.date(2025, 9, 8), "AM", "J")])
     with pytest.raises(WithdrawnCodeRefused, match="P000001"):
