@@ -6,10 +6,11 @@ the page on disk differs from what the JSON gives (a test runs that).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from _page import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "store.json"
@@ -150,14 +151,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    text = render(json.loads(RESULTS.read_text()))
-    if "--check" in sys.argv:
-        if not PAGE.exists() or PAGE.read_text() != text:
-            print(f"{PAGE} is stale: run python benchmarks/render_store.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(text)
-    return 0
+    return write_or_check(render, RESULTS, PAGE, "render_store.py")
 
 
 if __name__ == "__main__":

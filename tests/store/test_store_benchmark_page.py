@@ -17,6 +17,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "store.json"
 
 
 def _renderer() -> ModuleType:
+    if str(SCRIPT.parent) not in sys.path:  # the renderers share benchmarks/_page.py
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("render_store", SCRIPT)
     assert spec is not None
     assert spec.loader is not None
