@@ -28,11 +28,11 @@ from fractions import Fraction
 from typing import Any
 
 from chronic_na.attendance import Cohort, Threshold, Window, WithdrawnCodeRefused
+from chronic_na.cli import EXIT_BAD_FILE, EXIT_FOUND_PROBLEM, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from chronic_na.errors import InvalidInput
 
 __all__ = ["register"]
 
-_EXIT_OK, _EXIT_FOUND_PROBLEM, _EXIT_USAGE, _EXIT_BAD_FILE, _EXIT_REFUSED = 0, 1, 2, 3, 4
 _LARGE_FILE = 64 * 1024 * 1024
 
 
@@ -120,10 +120,10 @@ def _run(args: argparse.Namespace) -> int:
             "pip install 'chronic-na[dataframes]'",
             file=sys.stderr,
         )
-        return _EXIT_USAGE
+        return EXIT_USAGE
     if args.window == "weeks" and args.weeks < 1:
         print("chronic-na identify: --weeks must be 1 or more", file=sys.stderr)
-        return _EXIT_USAGE
+        return EXIT_USAGE
     window = {
         "year-to-date": Window.year_to_date(),
         "term": Window.this_term(),
@@ -156,16 +156,16 @@ def _run(args: argparse.Namespace) -> int:
             progress.step("described patterns")
     except WithdrawnCodeRefused as exc:
         print(f"chronic-na identify: refused: {exc}", file=sys.stderr)
-        return _EXIT_REFUSED
+        return EXIT_REFUSED
     except InvalidInput as exc:
         print(f"chronic-na identify: {args.file}: {exc}", file=sys.stderr)
-        return _EXIT_BAD_FILE
+        return EXIT_BAD_FILE
     text = _render(cohort, patterns, args.output_format)
     progress.step("done")
     sys.stdout.write(text)
     for finding in cohort.findings:
         print(f"data quality: {finding.describe()}", file=sys.stderr)
-    return _EXIT_FOUND_PROBLEM if cohort.findings else _EXIT_OK
+    return EXIT_FOUND_PROBLEM if cohort.findings else EXIT_OK
 
 
 def _render(cohort: Cohort, patterns: dict[str, Any] | Any, output_format: str) -> str:

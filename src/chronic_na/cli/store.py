@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+from chronic_na.cli import EXIT_FOUND_PROBLEM, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from chronic_na.errors import ChronicNAError, InvalidInput, StoreError
 from chronic_na.pathway import State
 from chronic_na.rules import OBLIGATION_KINDS
@@ -32,7 +33,6 @@ from chronic_na.store import Checkpoint, SQLiteStore, SQLStore
 
 __all__ = ["open_store", "register"]
 
-_EXIT_OK, _EXIT_FOUND_PROBLEM, _EXIT_USAGE, _EXIT_REFUSED = 0, 1, 2, 4
 
 
 def _is_dsn(target: str) -> bool:
@@ -116,13 +116,13 @@ def _open(args: argparse.Namespace) -> SQLStore | int:
         return open_store(args.store, key=_key(args.key_file), schema=args.schema)
     except OSError:
         print("chronic-na store: the key file could not be read", file=sys.stderr)
-        return _EXIT_USAGE
+        return EXIT_USAGE
     except InvalidInput as exc:
         print(f"chronic-na store: {exc}", file=sys.stderr)
-        return _EXIT_USAGE
+        return EXIT_USAGE
     except ChronicNAError as exc:
         print(f"chronic-na store: {exc}", file=sys.stderr)
-        return _EXIT_REFUSED
+        return EXIT_REFUSED
 
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
@@ -131,7 +131,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
         return store
     with store:
         print(store.checkpoint())
-    return _EXIT_OK
+    return EXIT_OK
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -143,16 +143,16 @@ def _run_verify(args: argparse.Namespace) -> int:
             result = store.verify(against=args.against)
         except StoreError as exc:
             print(f"chronic-na store: {exc}", file=sys.stderr)
-            return _EXIT_REFUSED
+            return EXIT_REFUSED
     chain = "HMAC-SHA-256" if result.keyed else "SHA-256"
     if result.ok:
         against = f", matching checkpoint {args.against.seq}" if args.against else ""
         print(f"verified: {result.events} events, {chain} chain, head {result.head}{against}")
-        return _EXIT_OK
+        return EXIT_OK
     print(f"NOT verified: {len(result.problems)} problem(s) in {result.events} events")
     for problem in result.problems:
         print(f"  - {problem}")
-    return _EXIT_FOUND_PROBLEM
+    return EXIT_FOUND_PROBLEM
 
 
 def _run_summary(args: argparse.Namespace) -> int:
@@ -161,7 +161,7 @@ def _run_summary(args: argparse.Namespace) -> int:
         return store
     with store:
         print(caseload_summary(store, args.at))
-    return _EXIT_OK
+    return EXIT_OK
 
 
 def caseload_summary(store: SQLStore, at: dt.datetime) -> str:
