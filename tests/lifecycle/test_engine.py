@@ -3,12 +3,14 @@ replay, obligations, next steps and dry runs."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import attrs
 import pytest
 
 from chronic_na import (
+    AttendanceSummary,
     InvalidInput,
     NotAuthorised,
     PolicyViolation,
@@ -103,7 +105,7 @@ def test_error_order_transition_before_policy(lifecycle: Lifecycle) -> None:
 def test_refused_command_changes_nothing(lifecycle: Lifecycle) -> None:
     """After each kind of refusal the case equals a copy taken before."""
     case = drive(lifecycle, State.PLAN_REVIEW)
-    before = attrs.evolve(case, events=list(case.events))
+    before = copy.copy(case)
     for bad in (
         AgreeContact(case_id="C-1", actor=COORD, at=later(case, -100),
                      plan_assessment=PlanAssessment.NO_PLAN),
@@ -282,6 +284,58 @@ def test_replay_equals_live(lifecycle: Lifecycle) -> None:
     case = drive(lifecycle, State.STEPPED_BACK)
     assert lifecycle.replay(case.events) == case
     assert lifecycle.replay(case.events[:5]) == drive(lifecycle, State.MASH_DECIDED)
+
+
+def test_history_is_read_only_and_holds_each_event_once(lifecycle: Lifecycle) -> None:
+    """``Case.events`` is a tuple built on each read: the events ``execute``
+    returned, in order, with their warnings; changing what was read changes
+    nothing, and ``events_after`` gives the tail a store lacks."""
+    case = drive(lifecycle, State.MAINTENANCE_PLAN_AGREED)
+    returned = []
+    step_back = StepBackToSchool(
+        case_id="C-1", actor=LP, at=later(case),
+        attendance=AttendanceSummary(present=10, unauthorised=180),  # noted: below 50%
+    )  # fmt: skip
+    returned.append(case.execute(step_back))
+    events = case.events
+    assert isinstance(events, tuple)
+    assert events[-1] == returned[-1]
+    assert [e.number for e in events] == list(range(1, case.version + 1))
+    assert [w.rule_id for w in events[-1].warnings] == ["STEP-BACK-BELOW-50-ALLOWED"]
+    assert all(e.warnings == () for e in events[:-1])
+    for version in range(case.version + 1):
+        assert case.events_after(version) == events[version:]
+    assert case.events_after(case.version) == ()
+    replayed = lifecycle.replay(events)
+    assert replayed == case
+    assert replayed.events == events  # the warnings are kept by replay
+    with pytest.raises(AttributeError):
+        case.events.append(events[0])  # type: ignore[attr-defined]
+    assert case.events == events
+
+
+def test_a_live_case_keeps_no_event_objects(lifecycle: Lifecycle) -> None:
+    """A case holds its commands, not ``Event`` objects (built when read): a
+    caseload in memory stays small for the cyclic garbage collector, which
+    walks every live container on each full collection (docs/decisions.md)."""
+    import gc
+
+    from chronic_na.lifecycle import Event
+
+    cases = [drive(lifecycle, State.STEPPED_BACK, case_id=f"C-{i}") for i in range(3)]
+    seen: set[int] = set()
+    reachable = []
+    todo: list[object] = list(cases)
+    while todo:  # everything the cases keep alive, short of the shared lifecycle
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, (Lifecycle, type)):
+            continue
+        seen.add(id(obj))
+        reachable.append(obj)
+        todo.extend(gc.get_referents(obj))
+    assert sum(type(o) is Case for o in reachable) == 3
+    assert [type(o) for o in reachable if isinstance(o, Event)] == []
+    assert all(c.version == len(happy_commands()) for c in cases)
 
 
 def test_replay_refuses_a_broken_sequence(lifecycle: Lifecycle) -> None:

@@ -162,7 +162,7 @@ class Writer:
 
     def save(self, case: Case, loaded: int) -> None:
         self.say(**{"try": self.attempt, "expected": loaded,
-                    "events": [signature(e) for e in case.events[loaded:]]})  # fmt: skip
+                    "events": [signature(e) for e in case.events_after(loaded)]})  # fmt: skip
         kill = self.config.get("kill")
         if kill is not None and kill["attempt"] == self.attempt:
             self.kill_where = kill["where"]

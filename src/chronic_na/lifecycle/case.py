@@ -3,6 +3,13 @@
 A :class:`Case` changes only by applying events; an :class:`Event` records
 one accepted command. The same payload functions serve the live path and
 replay, so a case rebuilt from its events equals the live one.
+
+A case holds its history as the accepted commands (immutable records) and
+the few warnings the rules gave, not as :class:`Event` objects: ``events``
+builds them when read. That keeps a live case small for the cyclic garbage
+collector (a caseload held in memory is walked by every full collection)
+and makes the history read-only: ``events`` is a tuple, and the only way to
+add to it is :meth:`Lifecycle.execute`.
 """
 
 from __future__ import annotations
@@ -113,12 +120,42 @@ class Case:
     closure_reason: ClosureReason | None = None
     stepped_back_at: dt.datetime | None = None
     last_event_at: dt.datetime | None = None
-    events: list[Event] = attrs.field(factory=list, repr=False)
+    _history: tuple[Command, ...] = attrs.field(init=False, default=(), repr=False)
+    """The accepted commands, in order: event ``n`` is ``_history[n - 1]``."""
+    _warnings: tuple[tuple[int, tuple[Violation, ...]], ...] = attrs.field(
+        init=False, default=(), repr=False
+    )
+    """(event number, warnings) for the events that recorded any (most record none)."""
 
     @property
     def version(self) -> int:
         """The number of events: what a store compares for optimistic concurrency."""
-        return len(self.events)
+        return len(self._history)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event of the case, in order (a new tuple on each read: the
+        history cannot be changed through it)."""
+        return self.events_after(0)
+
+    def events_after(self, version: int) -> tuple[Event, ...]:
+        """The events after the first ``version``: those a store holding
+        ``version`` events of this case does not have yet."""
+        warnings = dict(self._warnings) if self._warnings else {}
+        case_id = self.case_id
+        return tuple(
+            Event(case_id, number, command, warnings.get(number, ()))
+            for number, command in enumerate(self._history[version:], version + 1)
+        )
+
+    def _record(self, command: Command, warnings: tuple[Violation, ...]) -> int:
+        """Add ``command`` (already applied by the fold) to the history; its event's number."""
+        self._history = history = (*self._history, command)
+        number = len(history)
+        if warnings:
+            self._warnings = (*self._warnings, (number, warnings))
+        self.last_event_at = command.at
+        return number
 
     @property
     def is_open(self) -> bool:

@@ -184,10 +184,8 @@ class Lifecycle:
             raise TransitionNotAllowed(t.name, prior.value, (s.value for s in t.sources)) from exc
         if not fired:
             raise TransitionNotAllowed(t.name, prior.value, (s.value for s in t.sources))
-        event = Event(case.case_id, len(case.events) + 1, command, warnings)
         FOLD[type(command)](case, command, prior)
-        case.last_event_at = command.at
-        case.events.append(event)
+        event = Event(case.case_id, case._record(command, warnings), command, warnings)
         if log.isEnabledFor(logging.DEBUG):  # spares building the arguments per command
             log.debug(
                 "case %s: %s accepted (event %d, %s -> %s)",
@@ -295,9 +293,9 @@ class Lifecycle:
                 case = Case(event.case_id, self)
             if event.case_id != case.case_id:
                 raise SchemaError(case.case_id, event.number, "case_id", "belongs to another case")
-            if event.number != len(case.events) + 1:
+            if event.number != case.version + 1:
                 raise SchemaError(
-                    case.case_id, event.number, "number", f"expected event {len(case.events) + 1}"
+                    case.case_id, event.number, "number", f"expected event {case.version + 1}"
                 )
             command = event.command
             t = rows.get(type(command))
@@ -315,8 +313,7 @@ class Lifecycle:
             elif t.dest is not None:
                 case.state = t.dest
             FOLD[type(command)](case, command, prior)
-            case.last_event_at = command.at
-            case.events.append(event)
+            case._record(command, event.warnings)
         if case is None:
             raise SchemaError(None, None, "events", "no events to replay")
         return case

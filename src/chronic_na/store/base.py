@@ -464,7 +464,7 @@ class SQLStore(abc.ABC):
             raise InvalidInput("case", "must be a Case")
         if type(expected_version) is not int or not 0 <= expected_version <= case.version:
             raise InvalidInput("expected_version", "must be a whole number from 0 to the case's")
-        new = case.events[expected_version:]
+        new = case.events_after(expected_version)
         if not new:
             return case.version
         self._require_key_for_writing()
