@@ -15,7 +15,10 @@ size's data is in the heap while it runs), and then, one after the other:
   of live cases. Each command checks its role, its state and all its rules
   and records one event;
 * **replay**: every completed case is rebuilt from its events with
-  ``Lifecycle.replay`` (no rule is checked again); a sample is compared with
+  ``Lifecycle.replay`` (no rule is checked again), the events read from the
+  cases beforehand (a case builds its ``Event`` objects when read; that read
+  is timed apart and reported, as a store's decoding would be); a sample is
+  compared with
   the live case;
 * **transitions**: the same commands fire the same triggers on one
   ``transitions.Machine`` built from the same lifecycle table (no model
@@ -82,7 +85,7 @@ from typing import Any
 
 from transitions import Machine
 
-from chronic_na.lifecycle import DEFAULT_TABLE, Case, Lifecycle, LifecycleTable
+from chronic_na.lifecycle import DEFAULT_TABLE, Case, Event, Lifecycle, LifecycleTable
 from chronic_na.pathway import Command, State
 from chronic_na.records import Role
 from chronic_na.testing import LONDON, full_pathway
@@ -132,11 +135,19 @@ def run_library(lifecycle: Lifecycle, steps: list[list[Command]]) -> tuple[list[
     return cases, seconds
 
 
-def run_replay(lifecycle: Lifecycle, cases: list[Case]) -> float:
+def read_events(cases: list[Case]) -> tuple[list[tuple[Event, ...]], float]:
+    """Every case's events, as a store's load hands them to replay (a case
+    builds its events when read); seconds, timed apart from the replay."""
+    t0 = time.perf_counter()
+    events = [case.events for case in cases]
+    return events, time.perf_counter() - t0
+
+
+def run_replay(lifecycle: Lifecycle, events: list[tuple[Event, ...]]) -> float:
     """Rebuild every case from its events; seconds."""
     t0 = time.perf_counter()
-    for case in cases:
-        lifecycle.replay(case.events)
+    for history in events:
+        lifecycle.replay(history)
     return time.perf_counter() - t0
 
 
@@ -350,8 +361,10 @@ def one_run(
     library_faults = _minor_faults() - faults
     rss = _rss_mib()
     gc.collect()
+    events, reading = read_events(cases)
     with CollectorClock() as replay_gc:
-        replay = run_replay(lifecycle, cases)
+        replay = run_replay(lifecycle, events)
+    del events
     sample = cases[:: max(1, n // 100)]
     same = all(lifecycle.replay(c.events) == c for c in sample)
     assert all(c.state is State.STEPPED_BACK for c in cases)
@@ -368,6 +381,7 @@ def one_run(
         "build": build,
         "library": library,
         "replay": replay,
+        "read_events": reading,
         "transitions": bare,
         "dict": plain,
         "collector": {
@@ -428,6 +442,7 @@ def summarise(n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "build_us_per_command": _med([us(r["build"]) for r in runs]),
         "library_us_per_command": _med(library),
         "replay_us_per_event": _med(replay),
+        "read_events_us_per_event": _med([us(r["read_events"]) for r in runs]),
         "transitions_us_per_trigger": _med(bare),
         "dict_us_per_command": _med(plain),
         "library_to_transitions": _med(to_transitions),
@@ -728,7 +743,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({s['library_to_transitions']:.2f}x transitions "
             f"{s['transitions_us_per_trigger']:.2f} us, {s['library_to_dict']:.0f}x dict "
             f"{s['dict_us_per_command']:.3f} us); replay {s['replay_us_per_event']:.2f} us/event "
-            f"({s['command_to_replay']:.1f}x cheaper); building commands "
+            f"({s['command_to_replay']:.1f}x cheaper; reading the events "
+            f"{s['read_events_us_per_event']:.2f} us/event); building commands "
             f"{s['build_us_per_command']:.2f} us/command"
         )
     print(

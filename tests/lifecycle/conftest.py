@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 
@@ -29,6 +30,17 @@ def drive(lifecycle: Lifecycle, state: State, case_id: str = "C-1") -> Case:
         case.execute(command)
     assert case.state is state, f"the happy path does not reach {state}"
     return case
+
+
+def snapshot(case: Case) -> Case:
+    """A copy of ``case`` that later commands given to it do not change.
+
+    Every field of a case is an immutable value except its private history
+    list, which only grows: a shallow copy with its own list is a snapshot."""
+    taken = copy.copy(case)
+    taken._history = list(case._history)
+    assert taken == case
+    return taken
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ replay, obligations, next steps and dry runs."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
 import attrs
@@ -48,7 +47,7 @@ from chronic_na.records import (
 from chronic_na.rules import DutyKind
 from chronic_na.testing import ACTORS, LONDON
 
-from .conftest import START, drive, happy_commands
+from .conftest import START, drive, happy_commands, snapshot
 
 COORD = ACTORS[Role.COORDINATOR]
 SCHOOL = ACTORS[Role.SCHOOL]
@@ -105,7 +104,7 @@ def test_error_order_transition_before_policy(lifecycle: Lifecycle) -> None:
 def test_refused_command_changes_nothing(lifecycle: Lifecycle) -> None:
     """After each kind of refusal the case equals a copy taken before."""
     case = drive(lifecycle, State.PLAN_REVIEW)
-    before = copy.copy(case)
+    before = snapshot(case)
     for bad in (
         AgreeContact(case_id="C-1", actor=COORD, at=later(case, -100),
                      plan_assessment=PlanAssessment.NO_PLAN),

@@ -14,7 +14,6 @@ command was both accepted and refused, and every refusing rule fired.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections import defaultdict
 from typing import Any
@@ -84,6 +83,8 @@ from chronic_na.records import (
 )
 from chronic_na.rules import CATALOGUE, Severity
 from chronic_na.testing import LONDON, complete_iacf, full_pathway, synthetic_chronology
+
+from .conftest import snapshot
 
 ROWS = DEFAULT_TABLE.by_command()
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=LONDON)
@@ -247,10 +248,6 @@ def guided(case: Case, at: dt.datetime) -> Command | None:
     if template.actor.role is Role.LEAD_PROFESSIONAL and case.lead_professional:
         changes["actor"] = Actor(case.lead_professional, Role.LEAD_PROFESSIONAL)
     return attrs.evolve(template, **changes)
-
-
-def snapshot(case: Case) -> Case:
-    return copy.copy(case)  # every field of a case is immutable: a shallow copy is a snapshot
 
 
 class PathwayMachine(RuleBasedStateMachine):

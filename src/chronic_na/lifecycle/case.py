@@ -4,12 +4,14 @@ A :class:`Case` changes only by applying events; an :class:`Event` records
 one accepted command. The same payload functions serve the live path and
 replay, so a case rebuilt from its events equals the live one.
 
-A case holds its history as the accepted commands (immutable records) and
-the few warnings the rules gave, not as :class:`Event` objects: ``events``
-builds them when read. That keeps a live case small for the cyclic garbage
-collector (a caseload held in memory is walked by every full collection)
-and makes the history read-only: ``events`` is a tuple, and the only way to
-add to it is :meth:`Lifecycle.execute`.
+A case holds its history as the accepted commands (immutable records), in
+one private list that only grows, and the few warnings the rules gave, not
+as :class:`Event` objects: ``events`` builds them when read. That keeps a
+live case small for the cyclic garbage collector: a caseload held in memory
+is walked by every full collection, and a command adds no new container
+that the collector would promote and count towards the next one. The
+history is read-only to callers: ``events`` is a new tuple on each read, and
+the only way to add to it is :meth:`Lifecycle.execute`.
 """
 
 from __future__ import annotations
@@ -120,8 +122,9 @@ class Case:
     closure_reason: ClosureReason | None = None
     stepped_back_at: dt.datetime | None = None
     last_event_at: dt.datetime | None = None
-    _history: tuple[Command, ...] = attrs.field(init=False, default=(), repr=False)
-    """The accepted commands, in order: event ``n`` is ``_history[n - 1]``."""
+    _history: list[Command] = attrs.field(init=False, factory=list, repr=False)
+    """The accepted commands, in order: event ``n`` is ``_history[n - 1]``.
+    Only :meth:`_record` changes it, by appending."""
     _warnings: tuple[tuple[int, tuple[Violation, ...]], ...] = attrs.field(
         init=False, default=(), repr=False
     )
@@ -150,7 +153,8 @@ class Case:
 
     def _record(self, command: Command, warnings: tuple[Violation, ...]) -> int:
         """Add ``command`` (already applied by the fold) to the history; its event's number."""
-        self._history = history = (*self._history, command)
+        history = self._history
+        history.append(command)
         number = len(history)
         if warnings:
             self._warnings = (*self._warnings, (number, warnings))
@@ -208,7 +212,7 @@ Apply = Callable[[Case, Any, State], None]
 
 def _meet(case: Case, kind: DutyKind, at: dt.datetime, number: int | None = None) -> None:
     case.obligations = tuple(
-        attrs.evolve(o, met_at=at)
+        Obligation(o.kind, o.number, o.owed_since, at)  # attrs.evolve, without its introspection
         if o.kind is kind and o.met_at is None and (number is None or o.number == number)
         else o
         for o in case.obligations
