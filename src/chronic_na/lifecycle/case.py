@@ -91,7 +91,9 @@ class Case:
     """One child's case on the pathway, rebuilt from (and extended by) events.
 
     Read its attributes; change it only through :meth:`execute` (or
-    :meth:`Lifecycle.execute`). Free text never appears in its ``repr``.
+    :meth:`Lifecycle.execute`). Its history is read through :attr:`events`
+    (a new tuple on each read) and :meth:`events_after`. Free text never
+    appears in its ``repr``.
     """
 
     case_id: str
