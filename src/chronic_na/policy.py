@@ -36,6 +36,19 @@ def _positive_int(instance: object, attribute: attrs.Attribute[int], value: obje
         raise InvalidInput(attribute.name, "must be a whole number, zero or more")
 
 
+_CASE_TRIGGERS = (Threshold.POLICY_TRIGGER, Threshold.SEVERE_ABSENCE)
+
+
+def _case_trigger(instance: object, attribute: attrs.Attribute[Threshold], value: object) -> None:
+    if not isinstance(value, Threshold) or value not in _CASE_TRIGGERS:
+        raise InvalidInput(
+            attribute.name,
+            "must be Threshold.POLICY_TRIGGER (attendance below 50%) or "
+            "Threshold.SEVERE_ABSENCE (DfE: absence of 50% or more); the pathway is for "
+            "chronic non-attendance, not every persistently absent pupil",
+        )
+
+
 def _zone(value: object) -> ZoneInfo:
     if isinstance(value, ZoneInfo):
         return value
@@ -133,9 +146,11 @@ class Policy:
     """
 
     identification_threshold: Threshold = attrs.field(
-        default=Threshold.POLICY_TRIGGER, validator=attrs.validators.instance_of(Threshold)
+        default=Threshold.POLICY_TRIGGER, validator=_case_trigger
     )
-    """Which check opens a case. Policy text: "attendance below 50%"."""
+    """Which check opens a case. Policy text: "attendance below 50%"; domain
+    (national): DfE's severe absence may be chosen instead. Persistent absence
+    (10%) is refused: it is not a trigger for this pathway."""
 
     intervention_months: int = attrs.field(default=6, validator=_positive_int)
     """Longest intervention, in calendar months. Policy text: "for up to 6 months"."""

@@ -688,7 +688,8 @@ def _iacf_thin(ctx: RuleContext) -> Iterator[Violation]:
 @rule(
     "MASH-DECISION-COMPLETE",
     "A MASH decision records its decision maker (the actor), outcome, time and rationale; "
-    "the time is after the contact and not after the recording.",
+    "the time is after the contact, not before an earlier decision, and not after the "
+    "recording.",
     source=Source.NATIONAL,
     quote=N_WHO_WHAT_WHY,
 )
@@ -718,6 +719,13 @@ def _decision_complete(ctx: RuleContext) -> Iterator[Violation]:
             "MASH-DECISION-COMPLETE",
             "decision.decided_at",
             "is earlier than the contact it decides on",
+        )
+    decisions = ctx.case.decisions
+    if decisions and decision.decided_at < decisions[-1][1].decided_at:
+        yield Violation(
+            "MASH-DECISION-COMPLETE",
+            "decision.decided_at",
+            "is earlier than the case's latest decision, which a further decision supersedes",
         )
 
 

@@ -24,6 +24,7 @@ from chronic_na.lifecycle import DEFAULT_TABLE, Case, Lifecycle
 from chronic_na.pathway import (
     COMMAND_TYPES,
     AgreeMaintenancePlan,
+    AllocateLeadProfessional,
     CloseCase,
     CorrectContact,
     HandOverLeadProfessional,
@@ -165,6 +166,74 @@ def test_reopen_restores_the_state_closed_from(state: State, lifecycle: Lifecycl
     assert case.state is state
     assert (case.closed_at, case.closed_from, case.closure_reason) == (None, None, None)
     assert [e.kind for e in case.events[-2:]] == ["close_case", "reopen_case"]
+    assert lifecycle.replay(case.events) == case
+
+
+def _decision(case: Case, outcome: MashOutcome, decided_at: dt.datetime | None = None,
+              ) -> RecordMashDecision:  # fmt: skip
+    at = later(case)
+    return RecordMashDecision(case_id="C-1", actor=MDM, at=at, decision=MashDecision(
+        outcome, MDM.id, decided_at or at, "Synthetic rationale."))  # fmt: skip
+
+
+def test_a_decision_made_in_error_is_put_right_by_a_further_decision(
+    lifecycle: Lifecycle,
+) -> None:
+    """A case closed on a MASH decision made in error is reopened by a manager and MASH
+    records a further decision: the first stays on record, each owes its own feedback,
+    and the case goes on to allocation."""
+    case = drive(lifecycle, S.CONTACT_SUBMITTED)
+    case.execute(_decision(case, MashOutcome.NO_FURTHER_ACTION))
+    case.execute(close(case, R.MASH_OUTCOME_NOT_EARLY_HELP))
+    case.execute(ReopenCase(case_id="C-1", actor=EHM, at=later(case), reason="Synthetic."))
+    assert case.state is S.MASH_DECIDED
+    case.execute(_decision(case, MashOutcome.EARLY_HELP))
+    assert [d.outcome for _, d in case.decisions] == [
+        MashOutcome.NO_FURTHER_ACTION, MashOutcome.EARLY_HELP,
+    ]  # fmt: skip
+    owed = [o.number for o in case.owed_obligations() if o.kind is DutyKind.DECISION_FEEDBACK]
+    assert owed == [1, 2]
+    (mash_due,) = [d for d in case.deadlines() if d.kind is DutyKind.MASH_DECISION]
+    assert mash_due.met_at == case.decisions[0][1].decided_at  # the first decision met it
+    allocate = AllocateLeadProfessional(case_id="C-1", actor=EHM, at=later(case),
+                                        lead_professional="lp-09")  # fmt: skip
+    assert case.check(allocate).accepted
+    assert lifecycle.replay(case.events) == case
+
+
+def test_a_further_decision_supersedes_the_latest_and_is_not_dated_before_it(
+    lifecycle: Lifecycle,
+) -> None:
+    """In MASH decided (before allocation) MASH may decide again, say on additional
+    information; a further decision dated before the latest is refused."""
+    case = drive(lifecycle, S.MASH_DECIDED)
+    latest = case.decisions[-1][1]
+    early = _decision(case, MashOutcome.NO_FURTHER_ACTION,
+                      decided_at=latest.decided_at - dt.timedelta(minutes=1))  # fmt: skip
+    result = case.check(early)
+    assert [v.rule_id for v in result.violations] == ["MASH-DECISION-COMPLETE"]
+    assert "earlier than the case's latest decision" in result.violations[0].message
+    case.execute(_decision(case, MashOutcome.NO_FURTHER_ACTION))
+    assert case.decision is not None
+    assert case.decision.outcome is MashOutcome.NO_FURTHER_ACTION
+    assert case.check(close(case, R.MASH_OUTCOME_NOT_EARLY_HELP)).accepted
+    allocated = drive(lifecycle, S.ALLOCATED)
+    assert isinstance(allocated.check(_decision(allocated, MashOutcome.EARLY_HELP)).error,
+                      TransitionNotAllowed)  # fmt: skip
+
+
+def test_a_maintenance_plan_agreed_again_supersedes_the_earlier(lifecycle: Lifecycle) -> None:
+    """Before stepping back the lead professional may agree a revised plan: the earlier
+    stays on record, and the intervention's end stays when it first ended."""
+    case = drive(lifecycle, S.MAINTENANCE_PLAN_AGREED)
+    ended = case.intervention_ended_at
+    revised = MaintenancePlan(actions=("Synthetic revised action.",), agreed_by_family=True,
+                              agreed_by_school=True)  # fmt: skip
+    case.execute(AgreeMaintenancePlan(case_id="C-1", actor=LP, at=later(case), plan=revised))
+    assert case.state is S.MAINTENANCE_PLAN_AGREED
+    assert case.maintenance_plan == revised
+    assert case.intervention_ended_at == ended
+    assert sum(e.kind == "agree_maintenance_plan" for e in case.events) == 2
     assert lifecycle.replay(case.events) == case
 
 
@@ -395,6 +464,18 @@ def test_closing_stops_the_intervention_clock_and_reopening_restarts_it(
     (reopened,) = [d for d in case.deadlines() if d.kind is DutyKind.INTERVENTION_END]
     assert reopened.is_open()
     assert reopened.due == before.due
+
+
+def test_only_the_policy_trigger_or_severe_absence_opens_cases() -> None:
+    """A Policy opens cases by the policy's trigger (the default) or DfE's severe absence
+    (domain.md section 2); persistent absence (10%) is refused, naming the field."""
+    assert Policy(identification_threshold=Threshold.SEVERE_ABSENCE)
+    with pytest.raises(InvalidInput) as info:
+        Policy(identification_threshold=Threshold.PERSISTENT_ABSENCE)
+    assert info.value.field == "identification_threshold"
+    assert "POLICY_TRIGGER" in str(info.value)
+    with pytest.raises(InvalidInput):
+        Policy(identification_threshold="policy_trigger")  # type: ignore[arg-type]
 
 
 def test_policy_defaults() -> None:

@@ -309,7 +309,8 @@ def _review(case: Case, cmd: RecordReview, prior: State) -> None:
 
 def _maintenance(case: Case, cmd: AgreeMaintenancePlan, prior: State) -> None:
     case.maintenance_plan = cmd.plan
-    case.intervention_ended_at = cmd.at
+    if prior is State.INTERVENTION:  # a revised plan leaves the intervention's end alone
+        case.intervention_ended_at = cmd.at
 
 
 def _step_back(case: Case, cmd: StepBackToSchool, prior: State) -> None:

@@ -159,7 +159,10 @@ DEFAULT_TABLE = LifecycleTable(
                    IACF_RULES),
         Transition(CorrectContact, OPEN_AFTER_CONTACT, None, {R.EARLY_HELP_MANAGER},
                    ("REASON-GIVEN", *IACF_RULES)),
-        Transition(RecordMashDecision, {S.CONTACT_SUBMITTED}, S.MASH_DECIDED,
+        # A further decision (on additional information, or after a manager
+        # reopens a case closed on a decision made in error) supersedes the
+        # latest one; every decision stays on record and owes its own feedback.
+        Transition(RecordMashDecision, {S.CONTACT_SUBMITTED, S.MASH_DECIDED}, S.MASH_DECIDED,
                    {R.MASH_DECISION_MAKER}, ("MASH-DECISION-COMPLETE",)),
         Transition(SendDecisionFeedback, AFTER_DECISION, None,
                    {R.MASH_DECISION_MAKER, R.COORDINATOR}, ("DECISION-FEEDBACK-OWED",)),
@@ -177,7 +180,9 @@ DEFAULT_TABLE = LifecycleTable(
                    ("ACTOR-IS-LEAD-PROFESSIONAL",)),
         Transition(RecordReview, {S.INTERVENTION}, None, {R.LEAD_PROFESSIONAL},
                    ("ACTOR-IS-LEAD-PROFESSIONAL",)),
-        Transition(AgreeMaintenancePlan, {S.INTERVENTION}, S.MAINTENANCE_PLAN_AGREED,
+        # Agreed again before stepping back, a revised plan supersedes the earlier one.
+        Transition(AgreeMaintenancePlan, {S.INTERVENTION, S.MAINTENANCE_PLAN_AGREED},
+                   S.MAINTENANCE_PLAN_AGREED,
                    {R.LEAD_PROFESSIONAL},
                    ("ACTOR-IS-LEAD-PROFESSIONAL", "PLAN-HAS-ACTIONS",
                     "PLAN-AGREED-BY-FAMILY-AND-SCHOOL")),
