@@ -3,7 +3,9 @@ replay, obligations, next steps and dry runs."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -311,6 +313,35 @@ def test_history_is_read_only_and_holds_each_event_once(lifecycle: Lifecycle) ->
     with pytest.raises(AttributeError):
         case.events.append(events[0])  # type: ignore[attr-defined]
     assert case.events == events
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy])
+def test_a_copy_of_a_case_has_a_history_of_its_own(
+    lifecycle: Lifecycle, duplicate: Callable[[Case], Case]
+) -> None:
+    """Commands given to a copy do not change the original, nor the other way round;
+    the copy shares the (immutable) lifecycle."""
+    case = drive(lifecycle, State.CONTACT_SUBMITTED)
+    twin = duplicate(case)
+    assert twin == case
+    assert twin.lifecycle is lifecycle
+    decision = happy_commands()[4]
+    twin.execute(decision)
+    assert (case.version, case.state) == (4, State.CONTACT_SUBMITTED)
+    assert (twin.version, twin.state) == (5, State.MASH_DECIDED)
+    assert lifecycle.replay(case.events) == case
+    assert lifecycle.replay(twin.events) == twin
+    case.execute(decision)
+    assert twin == case
+
+
+def test_a_case_is_not_built_from_given_fields(lifecycle: Lifecycle) -> None:
+    """A case is opened or replayed, never constructed with its state given: every field
+    but its id and lifecycle follows from its events."""
+    with pytest.raises(TypeError):
+        Case("C-9", lifecycle, state=State.MAINTENANCE_PLAN_AGREED)  # type: ignore[call-arg]
+    empty = Case("C-9", lifecycle)
+    assert (empty.state, empty.version, empty.events) == (State.NEW, 0, ())
 
 
 def test_a_live_case_keeps_no_event_objects(lifecycle: Lifecycle) -> None:

@@ -11,7 +11,8 @@ live case small for the cyclic garbage collector: a caseload held in memory
 is walked by every full collection, and a command adds no new container
 that the collector would promote and count towards the next one. The
 history is read-only to callers: ``events`` is a new tuple on each read, and
-the only way to add to it is :meth:`Lifecycle.execute`.
+the only way to add to it is :meth:`Lifecycle.execute`. A copy of a case
+(``copy.copy`` or ``copy.deepcopy``) has a history of its own.
 """
 
 from __future__ import annotations
@@ -86,14 +87,16 @@ class Event:
         return self.command.at
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, init=False)
 class Case:
     """One child's case on the pathway, rebuilt from (and extended by) events.
 
-    Read its attributes; change it only through :meth:`execute` (or
-    :meth:`Lifecycle.execute`). Its history is read through :attr:`events`
-    (a new tuple on each read) and :meth:`events_after`. Free text never
-    appears in its ``repr``.
+    Made by :meth:`Lifecycle.open` or :meth:`Lifecycle.replay` (or a store's
+    ``load``), never with its fields given: every field after ``lifecycle``
+    follows from the events. Read its attributes; change it only through
+    :meth:`execute` (or :meth:`Lifecycle.execute`). Its history is read
+    through :attr:`events` (a new tuple on each read) and
+    :meth:`events_after`. Free text never appears in its ``repr``.
     """
 
     case_id: str
@@ -131,6 +134,25 @@ class Case:
         init=False, default=(), repr=False
     )
     """(event number, warnings) for the events that recorded any (most record none)."""
+
+    def __init__(self, case_id: str, lifecycle: Lifecycle) -> None:
+        """An empty case (state ``new``, no events) of ``lifecycle``."""
+        self.__attrs_init__(case_id, lifecycle)
+
+    def __copy__(self) -> Case:
+        """A copy with a history of its own: commands given to either later
+        do not change the other (every other field is an immutable value)."""
+        cls = type(self)
+        twin = cls.__new__(cls)
+        for field in attrs.fields(cls):
+            object.__setattr__(twin, field.name, getattr(self, field.name))
+        twin._history = list(self._history)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Case:
+        """As :meth:`__copy__`: the fields are immutable values, and the
+        lifecycle is shared by design."""
+        return self.__copy__()
 
     @property
     def version(self) -> int:
