@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from chronic_na.attendance.summary import Threshold
 from chronic_na.errors import InvalidInput
 
-__all__ = ["DEFAULT_POLICY", "Policy", "WorkingCalendar"]
+__all__ = ["DEFAULT_POLICY", "Policy", "WorkingCalendar", "is_before"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -29,6 +29,20 @@ def _bank_holidays(year: int) -> frozenset[dt.date]:
     # England and Wales share one list of bank holidays; the `holidays` package
     # computes them (Easter, observed substitutes, one-off days) per year.
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_before(a: dt.datetime, b: dt.datetime) -> bool:
+    """Whether the instant ``a`` comes before the instant ``b`` (aware datetimes).
+
+    Python compares two datetimes that share a ``tzinfo`` by their wall clocks
+    and ignores ``fold``: in the hour repeated when the clocks go back,
+    01:10 GMT (``fold=1``) would sort before 01:30 BST, forty minutes earlier.
+    Such a pair is compared in UTC. With equal folds the wall clock orders
+    instants as UTC does (for times that exist), so the cheap comparison stays.
+    """
+    if a.tzinfo is b.tzinfo and a.fold != b.fold:
+        return a.astimezone(dt.UTC) < b.astimezone(dt.UTC)
+    return a < b
 
 
 def _positive_int(instance: object, attribute: attrs.Attribute[int], value: object) -> None:

@@ -40,7 +40,7 @@ from chronic_na.pathway import (
     StepBackToSchool,
     SubmitContact,
 )
-from chronic_na.policy import Policy
+from chronic_na.policy import Policy, is_before
 from chronic_na.records import (
     ClosureReason,
     Contact,
@@ -157,12 +157,12 @@ class Deadline:
 
     def is_overdue(self, at: dt.datetime) -> bool:
         """Owed and past due at ``at``."""
-        return self.is_open() and at >= self.due
+        return self.is_open() and not is_before(at, self.due)
 
     @property
     def met_late(self) -> bool:
         """Met, but after it was due."""
-        return self.met_at is not None and self.met_at >= self.due
+        return self.met_at is not None and not is_before(self.met_at, self.due)
 
 
 class CaseFacts(Protocol):
@@ -707,21 +707,21 @@ def _decision_complete(ctx: RuleContext) -> Iterator[Violation]:
         yield Violation(
             "MASH-DECISION-COMPLETE", "decision.rationale", "record why the decision was made"
         )
-    if decision.decided_at > cmd.at:
+    if is_before(cmd.at, decision.decided_at):
         yield Violation(
             "MASH-DECISION-COMPLETE",
             "decision.decided_at",
             "is later than the time the decision is recorded",
         )
     contact = ctx.case.contact
-    if contact is not None and decision.decided_at < contact.submitted_at:
+    if contact is not None and is_before(decision.decided_at, contact.submitted_at):
         yield Violation(
             "MASH-DECISION-COMPLETE",
             "decision.decided_at",
             "is earlier than the contact it decides on",
         )
     decisions = ctx.case.decisions
-    if decisions and decision.decided_at < decisions[-1][1].decided_at:
+    if decisions and is_before(decision.decided_at, decisions[-1][1].decided_at):
         yield Violation(
             "MASH-DECISION-COMPLETE",
             "decision.decided_at",

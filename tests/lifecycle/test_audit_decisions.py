@@ -23,6 +23,7 @@ from chronic_na import (
 from chronic_na.lifecycle import DEFAULT_TABLE, Case, Lifecycle
 from chronic_na.pathway import (
     COMMAND_TYPES,
+    AgreeContact,
     AgreeMaintenancePlan,
     AllocateLeadProfessional,
     CloseCase,
@@ -51,6 +52,7 @@ from chronic_na.records import (
     MashOutcome,
     PatternKind,
     PatternsItem,
+    PlanAssessment,
     Role,
     SchoolIssue,
 )
@@ -504,6 +506,28 @@ def test_commands_at_the_same_time_as_the_last_event_are_accepted(lifecycle: Lif
     assert case.version == 2
     with pytest.raises(InvalidInput) as info:
         case.execute(attrs.evolve(commands[2], at=later(case, -0.001)))
+    assert info.value.field == "at"
+
+
+def test_time_order_holds_across_the_hour_repeated_when_clocks_go_back(
+    lifecycle: Lifecycle,
+) -> None:
+    """25 October 2026 in London: a command at 01:10 GMT (fold 1) comes forty minutes
+    after one at 01:30 BST and is accepted; the reverse order is refused. Python's own
+    comparison of the two (one zone) uses the wall clock and would get both wrong."""
+    bst = dt.datetime(2026, 10, 25, 1, 30, tzinfo=LONDON)
+    gmt = dt.datetime(2026, 10, 25, 1, 10, tzinfo=LONDON, fold=1)
+    first, begin = happy_commands(start=bst - dt.timedelta(minutes=30))[:2]
+    case = lifecycle.open(first)
+    case.execute(attrs.evolve(begin, at=bst))
+    agree = AgreeContact(case_id="C-1", actor=COORD, at=gmt, plan_assessment=PlanAssessment.NO_PLAN)
+    case.execute(agree)
+    assert case.last_event_at == gmt
+
+    other = lifecycle.open(attrs.evolve(first, case_id="C-2"))
+    other.execute(attrs.evolve(begin, case_id="C-2", at=gmt))
+    with pytest.raises(InvalidInput) as info:
+        other.execute(attrs.evolve(agree, case_id="C-2", at=bst))
     assert info.value.field == "at"
 
 

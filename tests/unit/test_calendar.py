@@ -92,3 +92,48 @@ def test_due_times_are_remembered_per_calendar_not_shared_between_calendars() ->
     assert WorkingCalendar(extra_closures=frozenset({dt.date(2026, 3, 3)})).due_after_working_days(
         contact, 1
     ) == dt.datetime(2026, 3, 5, tzinfo=london)
+
+
+# --------------------------------------------------------------------------- instants
+
+_INSTANTS = st.datetimes(
+    min_value=dt.datetime(2025, 1, 1),  # noqa: DTZ001 (Hypothesis takes naive bounds)
+    max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001
+    timezones=st.just(LONDON),
+    allow_imaginary=False,
+).flatmap(lambda d: st.sampled_from([d, d.replace(fold=1)]))
+# 23:30 to 02:30 UTC on 25 October 2026: London's wall clock runs 00:30 to 01:59 BST,
+# then 01:00 to 02:30 GMT again.
+_AROUND_THE_CHANGE = st.integers(0, 3 * 3600).map(
+    lambda s: (dt.datetime(2026, 10, 24, 23, 30, tzinfo=dt.UTC) + dt.timedelta(seconds=s))
+).flatmap(
+    lambda u: st.sampled_from([u.astimezone(LONDON), u.astimezone(LONDON).replace(fold=1)])
+)
+
+
+@given(st.one_of(_INSTANTS, _AROUND_THE_CHANGE), st.one_of(_INSTANTS, _AROUND_THE_CHANGE))
+def test_is_before_orders_instants_as_utc_does(a: dt.datetime, b: dt.datetime) -> None:
+    """``is_before`` orders any two London times as UTC does."""
+    from chronic_na.policy import is_before
+
+    assert is_before(a, b) == (a.astimezone(dt.UTC) < b.astimezone(dt.UTC))
+
+
+@given(_AROUND_THE_CHANGE, _AROUND_THE_CHANGE)
+def test_is_before_orders_the_repeated_hour(a: dt.datetime, b: dt.datetime) -> None:
+    """``is_before`` orders London times as instants, fold included, where Python's own
+    comparison of two times in one zone uses the wall clock and ignores fold."""
+    from chronic_na.policy import is_before
+
+    assert is_before(a, b) == (a.astimezone(dt.UTC) < b.astimezone(dt.UTC))
+
+
+def test_the_repeated_hour_is_ordered_by_fold() -> None:
+    """25 October 2026: 01:30 BST (fold 0) comes forty minutes before 01:10 GMT (fold 1)."""
+    from chronic_na.policy import is_before
+
+    bst = dt.datetime(2026, 10, 25, 1, 30, tzinfo=LONDON)
+    gmt = dt.datetime(2026, 10, 25, 1, 10, tzinfo=LONDON, fold=1)
+    assert gmt < bst  # Python's wall-clock comparison, which the library must not use
+    assert is_before(bst, gmt)
+    assert not is_before(gmt, bst)

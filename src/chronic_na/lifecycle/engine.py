@@ -37,7 +37,7 @@ from chronic_na.errors import (
 from chronic_na.lifecycle.case import FOLD, Case, Event
 from chronic_na.lifecycle.table import DEFAULT_TABLE, LifecycleTable, Transition, validate_table
 from chronic_na.pathway import Command, OpenCase, State
-from chronic_na.policy import DEFAULT_POLICY, Policy
+from chronic_na.policy import DEFAULT_POLICY, Policy, is_before
 from chronic_na.records import Role
 from chronic_na.rules import CATALOGUE, Deadline, Rule, RuleContext, Severity, compute_deadlines
 
@@ -211,7 +211,7 @@ class Lifecycle:
         if command.case_id != case.case_id:
             raise InvalidInput("case_id", "does not match the case the command is given to")
         last = case.last_event_at
-        if last is not None and command.at < last:
+        if last is not None and is_before(command.at, last):
             raise InvalidInput(
                 "at", "is earlier than the case's last event; commands are recorded in time order"
             )
