@@ -32,6 +32,7 @@ from chronic_na.pathway import (
     AllocateLeadProfessional,
     CloseCase,
     Command,
+    CorrectContact,
     HandOverLeadProfessional,
     OpenCase,
     RecordMashDecision,
@@ -636,7 +637,11 @@ def _contact_chronology(ctx: RuleContext) -> Iterator[Violation]:
             "add a chronology of your engagement with the family",
         )
         return
-    today = ctx.policy.calendar.local_date(cmd.at)
+    # A correction puts right the contact as it was submitted: its chronology
+    # may not run past the original submission (later news is additional information).
+    contact = ctx.case.contact
+    submitted = contact.submitted_at if isinstance(cmd, CorrectContact) and contact else cmd.at
+    today = ctx.policy.calendar.local_date(submitted)
     for i, entry in enumerate(cmd.chronology):
         if entry.on > today:
             yield Violation(

@@ -41,8 +41,10 @@ from chronic_na.pathway import (
 )
 from chronic_na.records import (
     Actor,
+    ChronologyEntry,
     ClosureReason,
     EducationSupervisionOrder,
+    EngagementKind,
     ESOStatus,
     FamilyDiscussion,
     FamilyDiscussionStatus,
@@ -300,6 +302,29 @@ def test_a_correction_is_checked_like_a_contact(lifecycle: Lifecycle) -> None:
     case = drive(lifecycle, S.CONTACT_SUBMITTED)
     bad = _correction(case, chronology=())
     assert [v.rule_id for v in case.check(bad).violations] == ["CONTACT-CHRONOLOGY"]
+
+
+def test_a_corrections_chronology_ends_at_the_original_submission(
+    lifecycle: Lifecycle,
+) -> None:
+    """A correction puts right the contact as submitted: an entry dated after the original
+    submission is refused (later news is additional information), though the correction
+    itself comes days later."""
+    case = drive(lifecycle, S.CONTACT_SUBMITTED)
+    assert case.contact is not None
+    submitted = case.contact.submitted_at
+    correction_at = submitted + dt.timedelta(days=20)
+    on_the_day = (ChronologyEntry(submitted.date(), EngagementKind.PHONE_CALL, "Synthetic."),)
+    fine = attrs.evolve(_correction(case), at=correction_at, chronology=(
+        *case.contact.chronology, *on_the_day))  # fmt: skip
+    assert case.check(fine).accepted
+    after = (ChronologyEntry(submitted.date() + dt.timedelta(days=1), EngagementKind.PHONE_CALL,
+                             "Synthetic."),)  # fmt: skip
+    late = attrs.evolve(fine, chronology=(*case.contact.chronology, *after))
+    violations = case.check(late).violations
+    assert [(v.rule_id, v.message) for v in violations] == [
+        ("CONTACT-CHRONOLOGY", "is dated after the contact; correct the date"),
+    ]  # fmt: skip
 
 
 def test_no_correction_after_the_case_ends(lifecycle: Lifecycle) -> None:
