@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -74,6 +75,15 @@ def _zone(value: object) -> ZoneInfo:
         raise InvalidInput("timezone", "is not a known IANA zone name") from exc
 
 
+def _closures(value: object) -> frozenset[dt.date]:
+    if isinstance(value, str | bytes | dt.date) or not isinstance(value, Iterable):
+        raise InvalidInput("extra_closures", "must be a collection of dates")
+    days = frozenset(value)
+    if any(isinstance(d, dt.datetime) or not isinstance(d, dt.date) for d in days):
+        raise InvalidInput("extra_closures", "must hold calendar dates (datetime.date)")
+    return days
+
+
 @attrs.frozen(cache_hash=True)
 class WorkingCalendar:
     """Working days in England: Monday to Friday, less bank holidays.
@@ -85,7 +95,7 @@ class WorkingCalendar:
     """
 
     timezone: ZoneInfo = attrs.field(default=ZoneInfo("Europe/London"), converter=_zone)
-    extra_closures: frozenset[dt.date] = attrs.field(default=frozenset(), converter=frozenset)
+    extra_closures: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_closures)
 
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day (not a weekend, bank holiday or closure)."""

@@ -192,6 +192,45 @@ def test_a_lead_professional_is_named_by_a_staff_reference(kind: type[Command]) 
     assert "Person-Name" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda lc, case, cmd: lc.execute("C-1", cmd), "case"),
+        (lambda lc, case, cmd: lc.next_steps(None), "case"),
+        (lambda lc, case, cmd: lc.deadlines("C-1"), "case"),
+        (lambda lc, case, cmd: lc.overdue(None, START), "case"),
+        (lambda lc, case, cmd: lc.replay([1]), "events"),
+        (lambda lc, case, cmd: lc.replay([*case.events, "x"]), "events"),
+        (lambda lc, case, cmd: case.events_after("1"), "version"),
+        (lambda lc, case, cmd: case.events_after(-1), "version"),
+        (lambda lc, case, cmd: case.events_after(case.version + 1), "version"),
+        (lambda lc, case, cmd: case.events_after(True), "version"),
+    ],
+    ids=[
+        "execute", "next_steps", "deadlines", "overdue", "replay", "replay-tail",
+        "after-str", "after-negative", "after-too-many", "after-bool",
+    ],
+)
+def test_public_entry_points_name_the_bad_argument(
+    lifecycle: Lifecycle, call: Callable[..., object], field: str
+) -> None:
+    """Wrong arguments to the lifecycle's and the case's own methods are InvalidInput
+    naming the argument, not an AttributeError or TypeError from inside."""
+    case = drive(lifecycle, State.PLAN_REVIEW)
+    command = happy_commands()[2]
+    with pytest.raises(InvalidInput) as info:
+        call(lifecycle, case, command)
+    assert info.value.field == field
+    assert case.version == 2
+
+
+def test_a_dry_run_on_something_not_a_case_reports_invalid_input(lifecycle: Lifecycle) -> None:
+    """The dry run returns the error execute would raise."""
+    error = lifecycle.check(None, happy_commands()[1]).error  # type: ignore[arg-type]
+    assert isinstance(error, InvalidInput)
+    assert error.field == "case"
+
+
 def test_command_for_another_case_is_invalid(lifecycle: Lifecycle) -> None:
     """A command naming another case id is InvalidInput on case_id."""
     case = drive(lifecycle, State.IDENTIFIED)

@@ -103,6 +103,8 @@ def _correct(**changes: Any) -> Factory:
         assert isinstance(sub, SubmitContact)
         fields = {f.name: getattr(sub, f.name) for f in attrs.fields(SubmitContact)}
         fields.update(actor=EHM, reason="Synthetic correction reason.")
+        assert case.contact is not None  # its chronology ends at the original submission
+        fields.update(chronology=case.contact.chronology)
         fields.update(changes)
         return CorrectContact(**fields)
 

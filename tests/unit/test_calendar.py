@@ -137,3 +137,22 @@ def test_the_repeated_hour_is_ordered_by_fold() -> None:
     assert gmt < bst  # Python's wall-clock comparison, which the library must not use
     assert is_before(bst, gmt)
     assert not is_before(gmt, bst)
+
+
+@pytest.mark.parametrize(
+    "closures",
+    [
+        "2026-01-05",
+        ["2026-01-05"],
+        [dt.datetime(2026, 1, 5, tzinfo=LONDON)],
+        dt.date(2026, 1, 5),
+        5,
+    ],
+)
+def test_extra_closures_must_be_dates(closures: object) -> None:
+    """Closures are calendar dates: a string (which would become a set of its characters),
+    date strings, datetimes or a lone date are InvalidInput naming the field."""
+    with pytest.raises(InvalidInput) as info:
+        WorkingCalendar(extra_closures=closures)  # type: ignore[arg-type]
+    assert info.value.field == "extra_closures"
+

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from chronic_na.attendance.summary import AttendanceSummary
-from chronic_na.errors import Violation
+from chronic_na.errors import InvalidInput, Violation
 from chronic_na.pathway import (
     AgreeContact,
     AgreeMaintenancePlan,
@@ -168,6 +168,8 @@ class Case:
     def events_after(self, version: int) -> tuple[Event, ...]:
         """The events after the first ``version``: those a store holding
         ``version`` events of this case does not have yet."""
+        if type(version) is not int or not 0 <= version <= len(self._history):
+            raise InvalidInput("version", "must be a whole number from 0 to the case's version")
         warnings = dict(self._warnings) if self._warnings else {}
         case_id = self.case_id
         return tuple(

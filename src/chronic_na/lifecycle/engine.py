@@ -203,6 +203,7 @@ class Lifecycle:
         return CheckResult(name, None, warnings)
 
     def _admit(self, case: Case, command: Command) -> tuple[_Compiled, tuple[Violation, ...]]:
+        _require_case(case)
         compiled = self._compiled.get(type(command))
         if compiled is None:
             raise InvalidInput(
@@ -244,6 +245,7 @@ class Lifecycle:
 
     def next_steps(self, case: Case) -> tuple[NextStep, ...]:
         """Every command of the table: open now or not, and what blocks it."""
+        _require_case(case)
         ctx = RuleContext(case, self.policy, None, self.table.closure_reasons)
         steps: list[NextStep] = []
         for compiled in self._compiled.values():
@@ -266,6 +268,7 @@ class Lifecycle:
 
     def deadlines(self, case: Case) -> tuple[Deadline, ...]:
         """Every due time of ``case`` (met, open and void), from its event times."""
+        _require_case(case)
         return compute_deadlines(case, self.policy)
 
     def overdue(self, case: Case, at: dt.datetime) -> tuple[Deadline, ...]:
@@ -289,6 +292,8 @@ class Lifecycle:
         case: Case | None = None
         rows = self._rows
         for event in events:
+            if not isinstance(event, Event):
+                raise InvalidInput("events", "must be Event records (a case's events)")
             if case is None:
                 case = Case(event.case_id, self)
             if event.case_id != case.case_id:
@@ -317,6 +322,11 @@ class Lifecycle:
         if case is None:
             raise SchemaError(None, None, "events", "no events to replay")
         return case
+
+
+def _require_case(case: object) -> None:
+    if not isinstance(case, Case):
+        raise InvalidInput("case", "must be a Case (from Lifecycle.open, replay or a store)")
 
 
 def _aware(at: dt.datetime) -> None:
