@@ -36,6 +36,9 @@ from chronic_na.pathway import (
     HandOverLeadProfessional,
     OpenCase,
     RecordMashDecision,
+    RecordPlanWorking,
+    ReopenCase,
+    ReopenPlanReview,
     SendAdditionalInformationFeedback,
     State,
     StepBackToSchool,
@@ -220,6 +223,10 @@ class Rule:
     precondition: bool = False
     """True if the check reads only the case, so it can say what blocks a
     command before the command is written (``next_steps``)."""
+    applies_to: tuple[type[Command], ...] | None = None
+    """The command types the check reads (subclasses included); ``None`` if it
+    reads only the case and the actor, so any command may carry it. A
+    lifecycle table that attaches the rule to another command is refused."""
 
 
 CATALOGUE: dict[str, Rule] = {}
@@ -234,16 +241,28 @@ def rule(
     source: Source = Source.POLICY,
     quote: str,
     precondition: bool = False,
+    applies_to: tuple[type[Command], ...] | None = None,
 ) -> Callable[[Check], Check]:
     """Declare a rule: decorate its check function."""
 
     def register(check: Check) -> Check:
         if rule_id in CATALOGUE:
             raise ValueError(f"duplicate rule id {rule_id}")
-        CATALOGUE[rule_id] = Rule(rule_id, statement, severity, source, quote, check, precondition)
+        CATALOGUE[rule_id] = Rule(
+            rule_id, statement, severity, source, quote, check, precondition, applies_to
+        )
         return check
 
     return register
+
+
+_WITH_REASON: tuple[type[Command], ...] = (
+    ReopenPlanReview,
+    CorrectContact,
+    HandOverLeadProfessional,
+    ReopenCase,
+)
+"""The commands that carry a free-text ``reason`` (``REASON-GIVEN``)."""
 
 
 def _blank(text: str | None) -> bool:
@@ -354,6 +373,7 @@ N_CONSENT = "Early help is consent-based; the family helps write the plan."
     "A case is opened only for a pupil whose attendance meets the policy's trigger "
     "(attendance below 50% by default).",
     quote=Q_IDENTIFY,
+    applies_to=(OpenCase,),
 )
 def _trigger_met(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -373,6 +393,7 @@ def _trigger_met(ctx: RuleContext) -> Iterator[Violation]:
     source=Source.NATIONAL,
     quote="A child stepped back and identified again starts a new episode linked to the "
     "earlier one.",
+    applies_to=(OpenCase,),
 )
 def _linked_case(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -392,6 +413,7 @@ def _linked_case(ctx: RuleContext) -> Iterator[Violation]:
     "NO-CONTACT-WHILE-PLAN-WORKS",
     "No contact is agreed while a plan already in place is working; that plan continues.",
     quote=Q_PLAN_WORKING,
+    applies_to=(AgreeContact,),
 )
 def _no_contact_while_plan_works(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -410,6 +432,7 @@ def _no_contact_while_plan_works(ctx: RuleContext) -> Iterator[Violation]:
     "Reopening, correcting and handing over record why, in a reason that is not blank.",
     source=Source.NATIONAL,
     quote=N_WHO_WHAT_WHY,
+    applies_to=_WITH_REASON,
 )
 def _reason_given(ctx: RuleContext) -> Iterator[Violation]:
     reason = getattr(ctx.command, "reason", None)
@@ -421,6 +444,7 @@ def _reason_given(ctx: RuleContext) -> Iterator[Violation]:
     "PLAN-SUMMARY-GIVEN",
     "Recording that an existing plan is working says what the plan is.",
     quote=Q_PLAN_WORKING,
+    applies_to=(RecordPlanWorking,),
 )
 def _plan_summary(ctx: RuleContext) -> Iterator[Violation]:
     if _blank(getattr(ctx.command, "plan_summary", None)):
@@ -438,7 +462,10 @@ def _contact_cmd(ctx: RuleContext) -> SubmitContact:
     return cmd
 
 
-@rule("IACF-ACTIONS", "The IACF lists the actions the school has taken.", quote=Q_ACTIONS)
+@rule(
+    "IACF-ACTIONS", "The IACF lists the actions the school has taken.", quote=Q_ACTIONS,
+    applies_to=(SubmitContact,),
+)
 def _iacf_actions(ctx: RuleContext) -> Iterator[Violation]:
     iacf = _contact_cmd(ctx).iacf
     if not any(not _blank(a) for a in iacf.actions_taken):
@@ -449,6 +476,7 @@ def _iacf_actions(ctx: RuleContext) -> Iterator[Violation]:
     "IACF-HOME-FACTORS",
     "The IACF says which home factors are involved (or that none are known).",
     quote=Q_HOME,
+    applies_to=(SubmitContact,),
 )
 def _iacf_home(ctx: RuleContext) -> Iterator[Violation]:
     iacf = _contact_cmd(ctx).iacf
@@ -464,6 +492,7 @@ def _iacf_home(ctx: RuleContext) -> Iterator[Violation]:
     "IACF-SCHOOL-ISSUES",
     "The IACF says which school-based issues are involved (or that none are known).",
     quote=Q_SCHOOL,
+    applies_to=(SubmitContact,),
 )
 def _iacf_school(ctx: RuleContext) -> Iterator[Violation]:
     iacf = _contact_cmd(ctx).iacf
@@ -480,6 +509,7 @@ def _iacf_school(ctx: RuleContext) -> Iterator[Violation]:
     "The IACF says what has worked, and whether any external agencies have been involved "
     "(naming them, or none).",
     quote=Q_WORKED,
+    applies_to=(SubmitContact,),
 )
 def _iacf_worked(ctx: RuleContext) -> Iterator[Violation]:
     iacf = _contact_cmd(ctx).iacf
@@ -498,7 +528,8 @@ def _iacf_worked(ctx: RuleContext) -> Iterator[Violation]:
 
 
 @rule(
-    "IACF-NOT-WORKED", "The IACF says what has been done that has not worked.", quote=Q_NOT_WORKED
+    "IACF-NOT-WORKED", "The IACF says what has been done that has not worked.", quote=Q_NOT_WORKED,
+    applies_to=(SubmitContact,),
 )
 def _iacf_not_worked(ctx: RuleContext) -> Iterator[Violation]:
     if _blank(_contact_cmd(ctx).iacf.what_has_not_worked):
@@ -513,6 +544,7 @@ def _iacf_not_worked(ctx: RuleContext) -> Iterator[Violation]:
     "IACF-PATTERNS",
     "The IACF describes any pattern in the non-attendance, or a sudden deterioration.",
     quote=Q_PATTERNS,
+    applies_to=(SubmitContact,),
 )
 def _iacf_patterns(ctx: RuleContext) -> Iterator[Violation]:
     patterns = _contact_cmd(ctx).iacf.patterns
@@ -524,7 +556,10 @@ def _iacf_patterns(ctx: RuleContext) -> Iterator[Violation]:
         )
 
 
-@rule("IACF-PANEL", "The IACF says whether the Attendance Panel is involved.", quote=Q_PANEL)
+@rule(
+    "IACF-PANEL", "The IACF says whether the Attendance Panel is involved.", quote=Q_PANEL,
+    applies_to=(SubmitContact,),
+)
 def _iacf_panel(ctx: RuleContext) -> Iterator[Violation]:
     if _contact_cmd(ctx).iacf.attendance_panel_involved is None:
         yield Violation(
@@ -539,6 +574,7 @@ def _iacf_panel(ctx: RuleContext) -> Iterator[Violation]:
     "The IACF says whether an Education Supervision Order is in place and, if so, its plan "
     "and results.",
     quote=Q_ESO,
+    applies_to=(SubmitContact,),
 )
 def _iacf_eso(ctx: RuleContext) -> Iterator[Violation]:
     eso = _contact_cmd(ctx).iacf.education_supervision_order
@@ -558,6 +594,7 @@ def _iacf_eso(ctx: RuleContext) -> Iterator[Violation]:
     "IACF-CONCERN",
     "The IACF says why the school is concerned.",
     quote=Q_CONCERN,
+    applies_to=(SubmitContact,),
 )
 def _iacf_concern(ctx: RuleContext) -> Iterator[Violation]:
     if _blank(_contact_cmd(ctx).iacf.concern):
@@ -569,6 +606,7 @@ def _iacf_concern(ctx: RuleContext) -> Iterator[Violation]:
     "The IACF confirms the concern was discussed with the family, or says why the school "
     "could not engage them.",
     quote=Q_CONCERN,
+    applies_to=(SubmitContact,),
 )
 def _iacf_family(ctx: RuleContext) -> Iterator[Violation]:
     discussion = _contact_cmd(ctx).iacf.family_discussion
@@ -594,6 +632,7 @@ def _iacf_family(ctx: RuleContext) -> Iterator[Violation]:
     "A contact includes an Early Help Assessment, unless the school could not engage the "
     "family, in which case it gives the reason.",
     quote=Q_EHA_SUBMIT,
+    applies_to=(SubmitContact,),
 )
 def _contact_eha(ctx: RuleContext) -> Iterator[Violation]:
     cmd = _contact_cmd(ctx)
@@ -610,6 +649,7 @@ def _contact_eha(ctx: RuleContext) -> Iterator[Violation]:
     "CONTACT-EHA-OR-REASON-NOT-BOTH",
     "A contact with an EHA does not also claim the family could not be engaged.",
     quote=Q_UNABLE,
+    applies_to=(SubmitContact,),
 )
 def _contact_not_both(ctx: RuleContext) -> Iterator[Violation]:
     cmd = _contact_cmd(ctx)
@@ -627,6 +667,7 @@ def _contact_not_both(ctx: RuleContext) -> Iterator[Violation]:
     "A contact includes a chronology of the school's engagement with the family, none of it "
     "dated after the contact.",
     quote=Q_CHRONOLOGY,
+    applies_to=(SubmitContact,),
 )
 def _contact_chronology(ctx: RuleContext) -> Iterator[Violation]:
     cmd = _contact_cmd(ctx)
@@ -658,6 +699,7 @@ def _contact_chronology(ctx: RuleContext) -> Iterator[Violation]:
     "Thin answers are accepted with a warning: the more information, the more robust the decision.",
     severity=Severity.WARN,
     quote=Q_MORE_INFO,
+    applies_to=(SubmitContact,),
 )
 def _iacf_thin(ctx: RuleContext) -> Iterator[Violation]:
     cmd = _contact_cmd(ctx)
@@ -697,6 +739,7 @@ def _iacf_thin(ctx: RuleContext) -> Iterator[Violation]:
     "recording.",
     source=Source.NATIONAL,
     quote=N_WHO_WHAT_WHY,
+    applies_to=(RecordMashDecision,),
 )
 def _decision_complete(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -756,6 +799,7 @@ def _allocate_early_help(ctx: RuleContext) -> Iterator[Violation]:
     "An allocation or hand-over names a lead professional, different from the current one.",
     source=Source.DESIGN,
     quote=D_HAND_OVER,
+    applies_to=(AllocateLeadProfessional, HandOverLeadProfessional),
 )
 def _lead_named(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -862,6 +906,7 @@ def _actor_is_lead(ctx: RuleContext) -> Iterator[Violation]:
     "PLAN-HAS-ACTIONS",
     "A maintenance plan has at least one action to sustain and improve attendance.",
     quote=Q_ACTIONS_PLAN,
+    applies_to=(AgreeMaintenancePlan,),
 )
 def _plan_actions(ctx: RuleContext) -> Iterator[Violation]:
     plan = _plan(ctx)
@@ -877,6 +922,7 @@ def _plan_actions(ctx: RuleContext) -> Iterator[Violation]:
     "PLAN-AGREED-BY-FAMILY-AND-SCHOOL",
     "A maintenance plan is agreed with the family and with the school.",
     quote=Q_MAINTENANCE,
+    applies_to=(AgreeMaintenancePlan,),
 )
 def _plan_agreed(ctx: RuleContext) -> Iterator[Violation]:
     plan = _plan(ctx)
@@ -906,6 +952,7 @@ def _plan(ctx: RuleContext) -> MaintenancePlan:
     "with a note that the maintenance plan carries the work on.",
     severity=Severity.WARN,
     quote=Q_STEP_BACK,
+    applies_to=(StepBackToSchool,),
 )
 def _step_back_below_50(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command
@@ -924,6 +971,7 @@ def _step_back_below_50(ctx: RuleContext) -> Iterator[Violation]:
     "A case closes only with a reason allowed in its current state (see the lifecycle table).",
     source=Source.DESIGN,
     quote=D_CLOSE_REASONS,
+    applies_to=(CloseCase,),
 )
 def _close_reason(ctx: RuleContext) -> Iterator[Violation]:
     # The allowed reasons per state are data of the lifecycle table, which
@@ -945,6 +993,7 @@ def _close_reason(ctx: RuleContext) -> Iterator[Violation]:
     "Closing for a MASH outcome other than early help needs such a decision.",
     source=Source.NATIONAL,
     quote=N_ONLY_EARLY_HELP,
+    applies_to=(CloseCase,),
 )
 def _close_mash_outcome(ctx: RuleContext) -> Iterator[Violation]:
     cmd = ctx.command

@@ -260,6 +260,40 @@ def test_table_with_unknown_rule_is_refused() -> None:
         Lifecycle(table=attrs.evolve(DEFAULT_TABLE, transitions=rows))
 
 
+@pytest.mark.parametrize(
+    ("command", "rule_id", "reads"),
+    [
+        (BeginPlanReview, "IACF-ACTIONS", "SubmitContact"),
+        (CloseCase, "REASON-GIVEN", "ReopenPlanReview or CorrectContact"),
+        (StepBackToSchool, "PLAN-HAS-ACTIONS", "AgreeMaintenancePlan"),
+    ],
+)
+def test_table_with_a_rule_on_a_command_it_does_not_read_is_refused(
+    command: type[Command], rule_id: str, reads: str
+) -> None:
+    """A rule that reads one command's documents, attached to another, is refused when the
+    lifecycle is built (it would fail inside every check)."""
+    rows = tuple(
+        attrs.evolve(t, rules=(*t.rules, rule_id)) if t.command is command else t
+        for t in DEFAULT_TABLE.transitions
+    )
+    with pytest.raises(InvalidLifecycle) as info:
+        Lifecycle(table=attrs.evolve(DEFAULT_TABLE, transitions=rows))
+    assert f"rule {rule_id} reads {reads}" in str(info.value)
+
+
+def test_every_rule_of_the_default_table_applies_to_its_command() -> None:
+    """The default table passes the check above, and case-only rules may go anywhere."""
+    from chronic_na.rules import CATALOGUE
+
+    for t in DEFAULT_TABLE.transitions:
+        for rule_id in t.rules:
+            reads = CATALOGUE[rule_id].applies_to
+            assert reads is None or issubclass(t.command, reads), (t.command, rule_id)
+    anywhere = {r.id for r in CATALOGUE.values() if r.applies_to is None}
+    assert {"ACTOR-IS-LEAD-PROFESSIONAL", "DECISION-FEEDBACK-OWED"} <= anywhere
+
+
 def test_table_with_unknown_role_is_refused() -> None:
     """A role that is not a Role is refused."""
     rows = tuple(

@@ -221,9 +221,10 @@ def validate_table(
 ) -> LifecycleTable:
     """Check the table and return it; raise :class:`InvalidLifecycle` listing
     every problem: unknown states, roles or rule ids, a command declared
-    twice, an unreachable state, a non-final state with no way to a final
-    one, closure reasons for states ``close_case`` is not open in, a final
-    state with a way out other than a restore."""
+    twice, a rule attached to a command it does not read, an unreachable
+    state, a non-final state with no way to a final one, closure reasons for
+    states ``close_case`` is not open in, a final state with a way out other
+    than a restore."""
     problems: list[str] = []
     seen: set[type[Command]] = set()
     for t in table.transitions:
@@ -254,6 +255,13 @@ def validate_table(
         for rule_id in t.rules:
             if rule_id not in catalogue:
                 problems.append(f"{label}: unknown rule id {rule_id!r}")
+                continue
+            reads = catalogue[rule_id].applies_to
+            if reads is not None and not issubclass(t.command, reads):
+                problems.append(
+                    f"{label}: rule {rule_id} reads "
+                    f"{' or '.join(c.__name__ for c in reads)}, not this command"
+                )
         if t.restore and t.dest is not None:
             problems.append(f"{label}: a restoring command has no fixed destination")
     if problems:
