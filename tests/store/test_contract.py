@@ -28,6 +28,7 @@ from chronic_na.records import Actor, ClosureReason, MashOutcome, Role
 from chronic_na.rules import DutyKind
 from chronic_na.store import (
     CaseErased,
+    CaseExists,
     Checkpoint,
     ErasureRefused,
     NoSuchCase,
@@ -116,8 +117,9 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(store: SQLStore) -> No
 
 
 def test_a_new_case_whose_id_is_taken_is_a_conflict(store: SQLStore) -> None:
+    """A conflict of its own kind (CaseExists): the id is taken, not the version stale."""
     opened(store, 1)
-    with pytest.raises(ConcurrencyConflict):
+    with pytest.raises(CaseExists, match="a new case needs a new id"):
         store.save(live(1, 1), 0)
 
 
@@ -186,7 +188,7 @@ def test_after_stepping_back_a_new_linked_case_may_be_opened(store: SQLStore) ->
     assert summary.previous_case_id == "C-001"
 
 
-def test_after_closing_a_new_case_may_be_opened(store: SQLStore) -> None:
+def test_after_closing_a_new_linked_case_may_be_opened(store: SQLStore) -> None:
     opened(store, 1, steps=2)
     store.execute(
         CloseCase(
@@ -196,7 +198,9 @@ def test_after_closing_a_new_case_may_be_opened(store: SQLStore) -> None:
             reason=ClosureReason.MOVED_AWAY,
         )
     )
-    again = attrs.evolve(commands(1, days_later=30)[0], case_id="C-AGAIN")
+    again = attrs.evolve(
+        commands(1, days_later=30)[0], case_id="C-AGAIN", previous_case_id="C-001"
+    )
     assert isinstance(again, OpenCase)
     store.open_case(again)
     assert {c.case_id for c in store.cases(pupil="P000001")} == {"C-001", "C-AGAIN"}

@@ -9,6 +9,8 @@ extra; import it from its own module) keep the same contract,
 from chronic_na.store.base import (
     CaseDeadline,
     CaseErased,
+    CaseExists,
+    CaseLinkRefused,
     CaseSummary,
     Checkpoint,
     ErasureRefused,
@@ -24,6 +26,8 @@ from chronic_na.store.sqlite import SQLiteStore
 __all__ = [
     "CaseDeadline",
     "CaseErased",
+    "CaseExists",
+    "CaseLinkRefused",
     "CaseSummary",
     "Checkpoint",
     "ErasureRefused",

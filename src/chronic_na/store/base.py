@@ -36,6 +36,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from chronic_na.attendance.codes import REFERENCE
 from chronic_na.errors import (
     ConcurrencyConflict,
     IntegrityError,
@@ -52,6 +53,8 @@ from chronic_na.serialization import decode_event, encode_event
 __all__ = [
     "CaseDeadline",
     "CaseErased",
+    "CaseExists",
+    "CaseLinkRefused",
     "CaseSummary",
     "Checkpoint",
     "ErasureRefused",
@@ -74,11 +77,34 @@ ERASURE: Final = "erasure"
 
 
 # The statements of an append (written with ``?``; see ``SQLStore._sql``).
+# The case's stored version and whether it is open or erased, and the pupil's
+# other open case, in one statement (one round trip on the hot path).
 _SQL_CHECK: Final = (
-    "SELECT (SELECT version FROM chronic_na_cases WHERE case_id = ?),"
-    " (SELECT is_open FROM chronic_na_cases WHERE case_id = ?),"
+    "SELECT c.version, c.is_open, c.erased,"
     " (SELECT case_id FROM chronic_na_cases"
     "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1)"
+    " FROM (SELECT 1) AS one LEFT JOIN chronic_na_cases c ON c.case_id = ?"
+)
+# For a new case, also the pupil's most recently opened case in the store: the
+# one whose first event came last (an erased case no longer has a pupil).
+_SQL_CHECK_NEW: Final = (
+    "SELECT c.version, c.is_open, c.erased,"
+    " (SELECT case_id FROM chronic_na_cases"
+    "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1),"
+    " (SELECT p.case_id FROM chronic_na_cases p JOIN chronic_na_events f"
+    "  ON f.case_id = p.case_id AND f.number = 1 WHERE p.pupil = ? ORDER BY f.seq DESC LIMIT 1)"
+    " FROM (SELECT 1) AS one LEFT JOIN chronic_na_cases c ON c.case_id = ?"
+)
+# The case a new case is linked to: its pupil, whether it is open or erased, and
+# where its first event is in the store; and where a case's first event is.
+_SQL_LINKED: Final = (
+    "SELECT c.pupil, c.is_open, c.erased, e.seq FROM chronic_na_cases c"
+    " JOIN chronic_na_events e ON e.case_id = c.case_id AND e.number = 1 WHERE c.case_id = ?"
+)
+_SQL_OPENED_AT: Final = "SELECT seq FROM chronic_na_events WHERE case_id = ? AND number = 1"
+_NOT_ITS_EVENTS: Final = (
+    "does not match its own events (its fields were changed, or it was not built by the "
+    "lifecycle): build a case with Lifecycle.open and execute, or load it from the store"
 )
 _SQL_INSERT_EVENT: Final = (
     "INSERT INTO chronic_na_events (seq, case_id, number, type, schema, payload, digest,"
@@ -102,11 +128,40 @@ _SQL_INSERT_DEADLINE: Final = (
 
 
 class NoSuchCase(StoreError, LookupError):
-    """No case with this id is in the store."""
+    """No case with this id is in the store.
+
+    The message names the id only if it has the shape of a case reference
+    (:data:`~chronic_na.attendance.codes.REFERENCE`); any other text given as
+    an id (a name, a note) is described by its length, never repeated.
+    """
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
-        super().__init__(f"case {case_id}: not in the store")
+        if isinstance(case_id, str) and REFERENCE.fullmatch(case_id):
+            text = f"case {case_id}: not in the store"
+        else:
+            size = len(case_id) if isinstance(case_id, str) else 0
+            text = (
+                f"no case with the id given is in the store (the id is not a case "
+                f"reference: {size} characters, not shown); case ids are references "
+                "such as C-0001"
+            )
+        super().__init__(text)
+
+
+class CaseExists(ConcurrencyConflict):
+    """A new case (saved with ``expected_version`` 0) has an id the store
+    already holds: a new case needs a new id."""
+
+    def __init__(self, case_id: str, actual: int) -> None:
+        self.case_id = case_id
+        self.expected = 0
+        self.actual = actual
+        StoreError.__init__(
+            self,
+            f"case {case_id}: that case id is already taken in the store (version {actual}); "
+            "a new case needs a new id (to add to the stored case, load it instead)",
+        )
 
 
 class OpenCaseExists(StoreError):
@@ -119,6 +174,58 @@ class OpenCaseExists(StoreError):
             f"case {case_id}: the pupil already has an open case, {open_case_id}; "
             "work on that case, or close it before opening another"
         )
+
+
+class CaseLinkRefused(StoreError):
+    """A new case is not linked to the pupil's earlier case as it must be.
+
+    A child stepped back (or closed) and identified again starts a new case
+    linked to the earlier one (``previous_case_id``): the pupil's most
+    recently opened earlier case in the store, finished, and the same
+    pupil's. ``expected`` is the case id the new case should be linked to
+    (``None``: no link, the pupil has no earlier case in the store);
+    ``reason`` is one of :attr:`MISSING`, :attr:`NOT_IN_STORE`,
+    :attr:`ANOTHER_PUPIL`, :attr:`NOT_LATEST`, :attr:`STILL_OPEN`. The
+    message names case ids only (pseudonymous references), never the pupil.
+    """
+
+    MISSING: Final = "missing"
+    """No link given, but the pupil has an earlier case."""
+    NOT_IN_STORE: Final = "not_in_store"
+    """The linked case is not in the store."""
+    ANOTHER_PUPIL: Final = "another_pupil"
+    """The linked case is another pupil's."""
+    NOT_LATEST: Final = "not_latest"
+    """The linked case is not the pupil's most recently opened earlier case."""
+    STILL_OPEN: Final = "still_open"
+    """The linked case is still open."""
+
+    def __init__(
+        self, case_id: str, previous_case_id: str | None, expected: str | None, reason: str
+    ) -> None:
+        self.case_id = case_id
+        self.previous_case_id = previous_case_id
+        self.expected = expected
+        self.reason = reason
+        to_expected = (
+            f"link it to {expected}, the pupil's most recently opened earlier case"
+            if expected is not None
+            else "open it without a link: the pupil has no earlier case in the store"
+        )
+        if reason == self.MISSING:
+            text = f"it is not linked to an earlier case, but the pupil has one; {to_expected}"
+        elif reason == self.NOT_IN_STORE:
+            text = f"linked to {previous_case_id}, which is not in the store; {to_expected}"
+        elif reason == self.ANOTHER_PUPIL:
+            text = f"linked to {previous_case_id}, another pupil's case; {to_expected}"
+        elif reason == self.NOT_LATEST:
+            text = f"linked to {previous_case_id}, but the pupil has a later case; {to_expected}"
+        else:
+            text = (
+                f"linked to {previous_case_id}, which is still open; step it back or close "
+                "it before saving a case that follows it"
+            )
+        super().__init__(f"case {case_id}: {text}")
 
 
 class CaseErased(StoreError):
@@ -455,18 +562,95 @@ class SQLStore(abc.ABC):
         """Append ``case``'s events after ``expected_version``, atomically.
 
         ``expected_version`` is the version the writer loaded (0 for a new
-        case). If another writer has appended since, nothing is written and
-        :class:`~chronic_na.errors.ConcurrencyConflict` is raised. Opening a
-        case for a pupil who already has an open one raises
-        :class:`OpenCaseExists`, naming it. Returns the case's new version.
+        case). Returns the case's new version. Nothing is written if any of
+        these is raised:
+
+        - :class:`~chronic_na.errors.InvalidInput` (``case``) if the case
+          does not follow from its own events (its fields were set by hand,
+          or it was not built by :meth:`Lifecycle.open` and ``execute``), or
+          if its first ``expected_version`` events are not the stored
+          case's: the case is replayed with the store's lifecycle and
+          compared, before anything is locked;
+        - :class:`CaseExists` if a new case's id is taken;
+          :class:`~chronic_na.errors.ConcurrencyConflict` if another writer
+          has appended since ``expected_version`` (reload and decide again);
+        - :class:`CaseErased` if the case was erased since it was loaded;
+        - :class:`OpenCaseExists` if the case is open and the pupil already
+          has another open case (named);
+        - :class:`CaseLinkRefused` if a new case is not linked to the
+          pupil's earlier case as it must be (see :class:`CaseLinkRefused`).
+
+        The projection and the deadlines are computed from the replayed
+        case, never from the fields given.
         """
         if not isinstance(case, Case):
             raise InvalidInput("case", "must be a Case")
         if type(expected_version) is not int or not 0 <= expected_version <= case.version:
             raise InvalidInput("expected_version", "must be a whole number from 0 to the case's")
-        new = case.events_after(expected_version)
-        if not new:
+        if expected_version == case.version:
             return case.version
+        events = case.events  # built once: replayed, compared and appended
+        verified = self._rebuilt(case, events)
+        if expected_version:
+            self._check_stored_prefix(verified, events, expected_version)
+        return self._append(verified, expected_version, events[expected_version:])
+
+    def _rebuilt(self, case: Case, events: tuple[Event, ...]) -> Case:
+        """``case`` replayed from ``events`` (its own) with the store's lifecycle,
+        if that gives the case back; otherwise :class:`InvalidInput`."""
+        case_id = case.case_id
+        try:
+            replayed = self.lifecycle.replay(events)
+        except (SchemaError, InvalidInput):
+            replayed = None
+        # Replay takes the case id from the events, and load also checks each
+        # command's: a case whose id was changed by hand would not load.
+        if (
+            replayed is None
+            or replayed != case
+            or any(event.command.case_id != case_id for event in events)
+        ):
+            raise InvalidInput("case", _NOT_ITS_EVENTS)
+        return replayed
+
+    def _check_stored_prefix(
+        self, case: Case, events: tuple[Event, ...], expected_version: int
+    ) -> None:
+        """Refuse a case whose first ``expected_version`` events are not the
+        stored case's: appended after them, its events would not rebuild it."""
+        with self._read() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT number, payload FROM chronic_na_events "
+                    "WHERE case_id = ? AND number IS NOT NULL AND number <= ? ORDER BY number"
+                ),
+                (case.case_id, expected_version),
+            )
+            rows = cur.fetchall()
+        if len(rows) != expected_version:
+            return  # not the version expected: the append reports the conflict
+        stored = []
+        for position, (number, payload) in enumerate(rows, start=1):
+            if payload is None:
+                raise CaseErased(case.case_id)
+            if number != position:
+                raise SchemaError(case.case_id, position, "number", f"stored as event {number}")
+            stored.append(decode_event(payload, case_id=case.case_id, position=position))
+        if stored != list(events[:expected_version]):
+            raise InvalidInput(
+                "case",
+                f"its first {expected_version} events are not the stored case's: load the "
+                "case from the store, give it the commands, and save it with the version "
+                "loaded",
+            )
+
+    def _append(self, case: Case, expected_version: int, new: Sequence[Event]) -> int:
+        """Append ``new`` (the events of ``case`` after ``expected_version``) in
+        one transaction, with the projection and deadlines of ``case``.
+
+        ``case`` is trusted: built or loaded by this store and changed only by
+        ``execute``, or checked by :meth:`save`.
+        """
         self._require_key_for_writing()
         case_id = case.case_id
         # Everything that does not depend on the head is done before the
@@ -478,20 +662,35 @@ class SQLStore(abc.ABC):
                              payload, payload_digest(payload)))  # fmt: skip
         summary_row = self._summary_row(case)
         deadlines = self._deadline_rows(case)
-        pupil = case.pupil.value if case.is_open and case.pupil is not None else None
+        pupil = case.pupil.value if case.pupil is not None else None
+        open_pupil = pupil if case.is_open else None
         with self._transaction() as cur:
             # The head is read (and locked) inside the write transaction, so
-            # appends by other processes since the last save are chained to.
+            # appends by other processes since the last save are chained to,
+            # and the checks below see every append that committed before.
             seq, head = self._lock_head(cur)
-            # The version check and the one-open-case check in one statement.
-            cur.execute(self._sql(_SQL_CHECK), (case_id, case_id, pupil, case_id))
-            actual, stored_open, other = cur.fetchone()
+            # The version, erasure, one-open-case (and, for a new case, the
+            # pupil's latest case) checks in one statement.
+            if expected_version == 0:
+                cur.execute(self._sql(_SQL_CHECK_NEW), (open_pupil, case_id, pupil, case_id))
+                actual, stored_open, erased, other, latest = cur.fetchone()
+            else:
+                cur.execute(self._sql(_SQL_CHECK), (open_pupil, case_id, case_id))
+                actual, stored_open, erased, other = cur.fetchone()
             if actual is None:
                 actual = 0
             if actual != expected_version:
+                if expected_version == 0:
+                    raise CaseExists(case_id, actual)
                 raise ConcurrencyConflict(case_id, expected_version, actual)
-            if pupil is not None and not stored_open and other is not None:
+            if erased:
+                raise CaseErased(case_id)
+            if open_pupil is not None and not stored_open and other is not None:
                 raise OpenCaseExists(case_id, other)
+            if expected_version == 0 and (latest is not None or case.previous_case_id):
+                refused = self._link_refused(cur, case, pupil, latest)
+                if refused is not None:
+                    raise refused
             inserts = self._chain_rows(seq, head, case_id, prepared)
             cur.executemany(self._sql(_SQL_INSERT_EVENT), inserts)
             if stored_open is None:  # a new case: nothing to replace
@@ -508,6 +707,43 @@ class SQLStore(abc.ABC):
             "case %s: appended events %d-%d", case.case_id, expected_version + 1, case.version
         )
         return case.version
+
+    def _link_refused(
+        self, cur: Cursor, case: Case, pupil: str | None, latest: str | None
+    ) -> CaseLinkRefused | None:
+        """Inside the write transaction: why a new case's link to the pupil's
+        earlier case is refused, or ``None``.
+
+        ``latest`` is the pupil's most recently opened case in the store. An
+        erased case has no pupil any more, so a link to one cannot be checked
+        against the pupil: it is accepted unless a case of the pupil still in
+        the store was opened after it.
+        """
+        case_id, previous = case.case_id, case.previous_case_id
+        if previous is None:
+            if latest is None:
+                return None
+            return CaseLinkRefused(case_id, None, latest, CaseLinkRefused.MISSING)
+        cur.execute(self._sql(_SQL_LINKED), (previous,))
+        row = cur.fetchone()
+        if row is None:
+            return CaseLinkRefused(case_id, previous, latest, CaseLinkRefused.NOT_IN_STORE)
+        linked_pupil, linked_open, linked_erased, linked_seq = row
+        if linked_erased:
+            if latest is None:
+                return None
+            cur.execute(self._sql(_SQL_OPENED_AT), (latest,))
+            (latest_seq,) = cur.fetchone()
+            if int(latest_seq) < int(linked_seq):
+                return None
+            return CaseLinkRefused(case_id, previous, latest, CaseLinkRefused.NOT_LATEST)
+        if linked_pupil != pupil:
+            return CaseLinkRefused(case_id, previous, latest, CaseLinkRefused.ANOTHER_PUPIL)
+        if previous != latest:
+            return CaseLinkRefused(case_id, previous, latest, CaseLinkRefused.NOT_LATEST)
+        if linked_open:
+            return CaseLinkRefused(case_id, previous, latest, CaseLinkRefused.STILL_OPEN)
+        return None
 
     def _chain_rows(
         self, seq: int, head: str, case_id: str, prepared: Sequence[tuple[Any, ...]]
@@ -551,9 +787,15 @@ class SQLStore(abc.ABC):
         ]
 
     def open_case(self, command: OpenCase) -> Case:
-        """Open a case and save it (refused if the pupil already has an open case)."""
+        """Open a case and save it.
+
+        Refused (nothing saved) with :class:`CaseExists` if the case id is
+        taken, :class:`OpenCaseExists` if the pupil already has an open case,
+        or :class:`CaseLinkRefused` if the case is not linked to the pupil's
+        earlier case as it must be (``previous_case_id``).
+        """
         case = self.lifecycle.open(command)
-        self.save(case, 0)
+        self._append(case, 0, case.events)  # built here: nothing to check it against
         return case
 
     def execute(self, command: Command) -> Event:
@@ -571,7 +813,8 @@ class SQLStore(abc.ABC):
         case = self.load(command.case_id)
         loaded = case.version
         event = case.execute(command)
-        self.save(case, loaded)
+        # Loaded here and changed only by the lifecycle: no need to replay it.
+        self._append(case, loaded, (event,))
         return event
 
     # ------------------------------------------------------------------ reading
@@ -585,6 +828,8 @@ class SQLStore(abc.ABC):
         """
         if not isinstance(case_id, str):
             raise InvalidInput("case_id", "must be a str")
+        if not REFERENCE.fullmatch(case_id):  # every stored case id is a reference
+            raise NoSuchCase(case_id)
         with self._read() as cur:
             cur.execute(
                 self._sql(

@@ -37,8 +37,14 @@ _TABLES: Final = (
     " case_id TEXT PRIMARY KEY, pupil TEXT, school TEXT, state TEXT NOT NULL,"
     " version INTEGER NOT NULL, is_open INTEGER NOT NULL, previous_case_id TEXT,"
     " erased INTEGER NOT NULL DEFAULT 0)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS chronic_na_one_open_case_per_pupil"
-    " ON chronic_na_cases (pupil) WHERE is_open = 1",
+    # Every case of a pupil (for the link check of a new case), and at most one
+    # open: the second key is 1 for an open case and NULL otherwise, and NULLs
+    # are distinct in a unique index. One index for both, so opening a case
+    # writes one index entry. It replaces the partial unique index on (pupil)
+    # WHERE is_open = 1 of stores made before.
+    "CREATE UNIQUE INDEX IF NOT EXISTS chronic_na_pupil_cases_one_open"
+    " ON chronic_na_cases (pupil, (CASE WHEN is_open = 1 THEN 1 END))",
+    "DROP INDEX IF EXISTS chronic_na_one_open_case_per_pupil",
     "CREATE INDEX IF NOT EXISTS chronic_na_cases_by_state ON chronic_na_cases (state)",
     "CREATE INDEX IF NOT EXISTS chronic_na_cases_by_school ON chronic_na_cases (school)",
     "CREATE TABLE IF NOT EXISTS chronic_na_deadlines ("
