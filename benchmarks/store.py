@@ -17,11 +17,14 @@ and one commit per case's batch of 10 events.
 
 Append, timed per case:
 
-* **library**: ``SQLiteStore.save(case, 0)``: encoding the events (cattrs,
-  canonical JSON), the payload digests and the hash chain, the version
-  check and the one-open-case-per-pupil check, the 10 event rows, the case's
-  projection row and its open deadlines, the head of the chain; one
-  transaction.
+* **library**: ``SQLiteStore.save(case, 0)``, the public save that trusts
+  nothing it is given: the case replayed from its own events with the
+  store's lifecycle and compared with the case given (refused if they
+  differ), encoding the events (cattrs, canonical JSON), the payload digests
+  and the hash chain, the version check, the one-open-case-per-pupil check
+  and the new-case link check (the pupil's earlier cases; none here), the 10
+  event rows, the case's projection row and its open deadlines (from the
+  replayed case), the head of the chain; one transaction.
 * **baseline**: a table ``(seq, case_id, number, type, schema, payload)``
   (``seq`` the integer primary key, ``UNIQUE (case_id, number)`` so that a
   case can be read back by index); for each event a plain dict built by
