@@ -29,7 +29,13 @@ from hypothesis import strategies as st
 from chronic_na import ChronicNAError, ConcurrencyConflict, InvalidInput, StoreError
 from chronic_na.attendance.codes import REFERENCE
 from chronic_na.lifecycle import Case, Lifecycle
-from chronic_na.pathway import CloseCase, Command, ReopenCase, State
+from chronic_na.pathway import (
+    CloseCase,
+    Command,
+    HandOverLeadProfessional,
+    ReopenCase,
+    State,
+)
 from chronic_na.records import (
     Actor,
     AttendanceSummary,
@@ -146,6 +152,28 @@ def test_a_field_changed_by_hand_before_a_command_is_refused(store: SQLStore) ->
         store.save(case, 7)
     nothing_written(store, before, "C-001")
     assert store.version("C-001") == 7
+
+
+def test_a_hand_change_a_later_command_overwrites_is_not_seen(store: SQLStore) -> None:
+    """The documented limit (docs/store.md): the replay rebuilds fields, it does not run
+    the rules again. A lead professional changed by hand, a school contact by that
+    person, then a hand-over that overwrites the field: the events rebuild the case, so
+    it is saved, and it loads as given."""
+    case = live("C-001", "P000001", 7)
+    case.lead_professional = "lp-02"
+    contact = commands("C-001", "P000001")[7]
+    case.execute(attrs.evolve(contact, actor=Actor("lp-02", Role.LEAD_PROFESSIONAL)))
+    case.execute(
+        HandOverLeadProfessional(
+            case_id="C-001",
+            actor=ACTORS[Role.EARLY_HELP_MANAGER],
+            at=contact.at + dt.timedelta(hours=1),
+            lead_professional="lp-03",
+            reason="Synthetic.",
+        )
+    )
+    assert store.save(case, 0) == 9
+    assert store.load("C-001") == case
 
 
 def test_a_case_whose_id_was_changed_by_hand_is_refused(store: SQLStore) -> None:
