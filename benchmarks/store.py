@@ -531,6 +531,42 @@ def _commit() -> str:
         return "unknown"
 
 
+def _src_tree(commit: str = "HEAD") -> str | None:
+    """The git tree id of ``src`` at ``commit``: the same library sources, whatever else
+    the commits changed."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", f"{commit}:src"], cwd=ROOT, capture_output=True, text=True,
+            check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "run_at": result["run_at"],
+        "commit": result["commit"],
+        "append_ratio": result["append"]["ratio"],
+        "load_ratio": result["load"]["ratio"],
+    }
+
+
+def _other_runs(result: dict[str, Any], previous_path: Path) -> list[dict[str, Any]]:
+    """Earlier full-size runs of the same library sources (from the results file this
+    run replaces), so that a repeat run adds to the record instead of hiding one."""
+    if not result["settings"]["full_size"] or not previous_path.exists():
+        return []
+    previous = json.loads(previous_path.read_text())
+    tree = result.get("src_tree")
+    before = previous.get("src_tree") or _src_tree(previous.get("commit", ""))
+    if tree is None or before != tree or not previous["settings"]["full_size"]:
+        return []
+    if previous.get("src_modified_since_commit") or result.get("src_modified_since_commit"):
+        return []
+    return [_summary(previous), *previous.get("other_runs", [])]
+
+
 def _dirty() -> bool | None:
     try:
         out = subprocess.run(
@@ -675,6 +711,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return {
         "benchmark": "store",
         "commit": _commit(),
+        "src_tree": _src_tree(),
         "src_modified_since_commit": _dirty(),
         # A benchmark records when it ran; the library itself never reads the clock.
         "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),  # noqa: TID251
@@ -765,6 +802,8 @@ def main() -> int:
         f"checks {result['checks']}",
         file=sys.stderr,
     )
+    if not (args.no_write or args.profile):
+        result["other_runs"] = _other_runs(result, args.out)
     text = json.dumps(result, indent=2) + "\n"
     if args.no_write or args.profile:
         print(text)

@@ -55,3 +55,20 @@ def test_a_missed_target_is_said_plainly() -> None:
     page = _renderer().render(missed)
     assert "the append target (2.0x) is NOT met (2.40x)" in page
     assert "REDUCED size" in page
+
+
+def test_other_runs_of_the_same_sources_are_shown() -> None:
+    """A repeat run keeps the earlier ones of the same sources on the page, with how many
+    met each target."""
+    result = json.loads(RESULTS.read_text())
+    repeated = copy.deepcopy(result)
+    repeated["append"].update(ratio=1.90, met=True)
+    repeated["other_runs"] = [
+        {"run_at": "2026-01-01T00:00:00+00:00", "commit": "a" * 40, "append_ratio": 2.01,
+         "load_ratio": 1.30},
+    ]  # fmt: skip
+    page = _renderer().render(repeated)
+    assert "2026-01-01T00:00:00+00:00 (commit `aaaaaaa`): append 2.01x, load 1.30x" in page
+    assert "Over all 2 runs the append target is met in 1" in page
+    repeated["other_runs"] = []
+    assert "Other full-size runs" not in _renderer().render(repeated)
