@@ -77,23 +77,24 @@ ERASURE: Final = "erasure"
 
 
 # The statements of an append (written with ``?``; see ``SQLStore._sql``).
-# The case's stored version and whether it is open or erased, and the pupil's
-# other open case, in one statement (one round trip on the hot path).
+# The head of the chain (read inside the write lock, see
+# ``SQLStore._LOCKED_AT_BEGIN``), the case's stored version and whether it is
+# open or erased, and the pupil's other open case, in one statement.
 _SQL_CHECK: Final = (
-    "SELECT c.version, c.is_open, c.erased,"
+    "SELECT h.seq, h.hash, c.version, c.is_open, c.erased,"
     " (SELECT case_id FROM chronic_na_cases"
     "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1)"
-    " FROM (SELECT 1) AS one LEFT JOIN chronic_na_cases c ON c.case_id = ?"
+    " FROM chronic_na_head h LEFT JOIN chronic_na_cases c ON c.case_id = ? WHERE h.id = 1"
 )
 # For a new case, also the pupil's most recently opened case in the store: the
 # one whose first event came last (an erased case no longer has a pupil).
 _SQL_CHECK_NEW: Final = (
-    "SELECT c.version, c.is_open, c.erased,"
+    "SELECT h.seq, h.hash, c.version, c.is_open, c.erased,"
     " (SELECT case_id FROM chronic_na_cases"
     "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1),"
     " (SELECT p.case_id FROM chronic_na_cases p JOIN chronic_na_events f"
     "  ON f.case_id = p.case_id AND f.number = 1 WHERE p.pupil = ? ORDER BY f.seq DESC LIMIT 1)"
-    " FROM (SELECT 1) AS one LEFT JOIN chronic_na_cases c ON c.case_id = ?"
+    " FROM chronic_na_head h LEFT JOIN chronic_na_cases c ON c.case_id = ? WHERE h.id = 1"
 )
 # The case a new case is linked to: its pupil, whether it is open or erased, and
 # where its first event is in the store; and where a case's first event is.
@@ -472,6 +473,13 @@ class SQLStore(abc.ABC):
 
     _PLACEHOLDER = "?"
     _DDL: tuple[str, ...] = ()
+    _LOCKED_AT_BEGIN = False
+    """Whether :meth:`_transaction` already holds the store's one write lock when
+    it yields (SQLite's ``BEGIN IMMEDIATE``): then an append reads the head with
+    its checks in one statement. Otherwise the head row is locked first, by a
+    statement of its own, so that the checks (a later statement, with a later
+    snapshot under PostgreSQL's READ COMMITTED) see every append committed
+    before the lock was taken."""
 
     def __init__(
         self,
@@ -665,18 +673,21 @@ class SQLStore(abc.ABC):
         pupil = case.pupil.value if case.pupil is not None else None
         open_pupil = pupil if case.is_open else None
         with self._transaction() as cur:
-            # The head is read (and locked) inside the write transaction, so
-            # appends by other processes since the last save are chained to,
-            # and the checks below see every append that committed before.
-            seq, head = self._lock_head(cur)
-            # The version, erasure, one-open-case (and, for a new case, the
-            # pupil's latest case) checks in one statement.
+            # The head is read inside the write lock (so appends by other
+            # processes since the last save are chained to, and the checks
+            # below see every append committed before), with what the
+            # version, erasure, one-open-case and (for a new case) link checks
+            # read, in one statement.
+            if not self._LOCKED_AT_BEGIN:
+                self._lock_head(cur)
+            latest = None
             if expected_version == 0:
                 cur.execute(self._sql(_SQL_CHECK_NEW), (open_pupil, case_id, pupil, case_id))
-                actual, stored_open, erased, other, latest = cur.fetchone()
+                seq, head, actual, stored_open, erased, other, latest = cur.fetchone()
             else:
                 cur.execute(self._sql(_SQL_CHECK), (open_pupil, case_id, case_id))
-                actual, stored_open, erased, other = cur.fetchone()
+                seq, head, actual, stored_open, erased, other = cur.fetchone()
+            seq = int(seq)
             if actual is None:
                 actual = 0
             if actual != expected_version:

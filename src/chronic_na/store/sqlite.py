@@ -67,6 +67,7 @@ class SQLiteStore(SQLStore):
     """
 
     _DDL = _DDL
+    _LOCKED_AT_BEGIN = True
 
     def __init__(
         self,
