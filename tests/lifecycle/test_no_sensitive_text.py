@@ -910,7 +910,9 @@ def test_cli_store_never_prints_case_text(
     with SQLiteStore(path, lifecycle=lifecycle) as store:
         case = drive_marked_case(obs, m, "C-STORE-1", lifecycle)
         store.save(case, 0)
-        other = lifecycle.open(m.mark(_base_commands("C-STORE-2")[0]))
+        # The same pupil identified again: a new case linked to the earlier one.
+        again = attrs.evolve(_base_commands("C-STORE-2")[0], previous_case_id="C-STORE-1")
+        other = lifecycle.open(m.mark(again))
         store.save(other, 0)
         loaded = store.load("C-STORE-1")
         assert loaded == case
