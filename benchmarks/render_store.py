@@ -49,6 +49,21 @@ def _verdict(result: dict[str, Any]) -> str:
     return text
 
 
+def _check_share(a: dict[str, Any]) -> list[str]:
+    """What the check of the case given costs inside the library's append, if measured."""
+    if "library_check_seconds" not in a:
+        return []
+    share = a["library_check_seconds"] / a["library_seconds"]
+    return [
+        f"Of the library's append, {a['library_check_seconds']:.1f} s ({share:.0%}) is the "
+        "check of the case given (replayed from its own events with the store's lifecycle "
+        "and compared); without it the append ratio would be "
+        f"{a['ratio_without_check']:.2f}x. The store's own unit of work (`open_case`, "
+        "`execute`) does not pay it.",
+        "",
+    ]
+
+
 def _other_runs(result: dict[str, Any]) -> list[str]:
     """Earlier full-size runs of the same library sources, if the benchmark kept any."""
     others = result.get("other_runs") or []
@@ -121,6 +136,7 @@ def render(result: dict[str, Any]) -> str:
         f"{lo['library_us_per_event']:.1f} | {lo['baseline_us_per_event']:.1f} | "
         f"{lo['ratio']:.2f} | at most {lo['target']}x | {_met(lo['met'])} |",
         "",
+        *_check_share(a),
         f"Append throughput: library {a['library_events_per_second']:,.0f} events/s, "
         f"baseline {a['baseline_events_per_second']:,.0f} events/s. The baseline's load "
         f"is {lo['baseline_decode_seconds']:.1f} s of select, `json.loads` and "

@@ -72,3 +72,16 @@ def test_other_runs_of_the_same_sources_are_shown() -> None:
     assert "Over all 2 runs the append target is met in 1" in page
     repeated["other_runs"] = []
     assert "Other full-size runs" not in _renderer().render(repeated)
+
+
+def test_the_check_of_the_case_given_is_shown_apart() -> None:
+    """When the run timed the replay check inside the append, the page gives its share and
+    the ratio without it."""
+    result = json.loads(RESULTS.read_text())
+    timed = copy.deepcopy(result)
+    timed["append"].update(
+        library_seconds=40.0, library_check_seconds=4.0, ratio_without_check=1.80
+    )
+    page = _renderer().render(timed)
+    assert "4.0 s (10%) is the check of the case given" in page
+    assert "the append ratio would be 1.80x" in page
