@@ -290,7 +290,7 @@ class Lifecycle:
         one case's unbroken sequence from ``open_case``.
         """
         case: Case | None = None
-        rows = self._rows
+        compiled_for = self._compiled
         for event in events:
             if not isinstance(event, Event):
                 raise InvalidInput("events", "must be Event records (a case's events)")
@@ -303,11 +303,12 @@ class Lifecycle:
                     case.case_id, event.number, "number", f"expected event {case.version + 1}"
                 )
             command = event.command
-            t = rows.get(type(command))
-            if t is None:
+            compiled = compiled_for.get(type(command))
+            if compiled is None:
                 raise SchemaError(case.case_id, event.number, "command", "unknown command type")
+            t = compiled.transition
             prior = case.state
-            if prior not in t.sources:
+            if prior not in compiled.sources:  # a tuple: membership by identity
                 raise SchemaError(
                     case.case_id, event.number, "command", f"{t.name} is not open in {prior.value}"
                 )
