@@ -80,21 +80,22 @@ ERASURE: Final = "erasure"
 # The head of the chain (read inside the write lock, see
 # ``SQLStore._LOCKED_AT_BEGIN``), the case's stored version and whether it is
 # open or erased, and the pupil's other open case, in one statement.
-_SQL_CHECK: Final = (
+_CHECK_COLUMNS: Final = (
     "SELECT h.seq, h.hash, c.version, c.is_open, c.erased,"
     " (SELECT case_id FROM chronic_na_cases"
     "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1)"
+)
+_CHECK_FROM: Final = (
     " FROM chronic_na_head h LEFT JOIN chronic_na_cases c ON c.case_id = ? WHERE h.id = 1"
 )
+_SQL_CHECK: Final = _CHECK_COLUMNS + _CHECK_FROM
 # For a new case, also the pupil's most recently opened case in the store: the
 # one whose first event came last (an erased case no longer has a pupil).
 _SQL_CHECK_NEW: Final = (
-    "SELECT h.seq, h.hash, c.version, c.is_open, c.erased,"
-    " (SELECT case_id FROM chronic_na_cases"
-    "  WHERE pupil = ? AND is_open = 1 AND case_id <> ? LIMIT 1),"
-    " (SELECT p.case_id FROM chronic_na_cases p JOIN chronic_na_events f"
+    _CHECK_COLUMNS
+    + ", (SELECT p.case_id FROM chronic_na_cases p JOIN chronic_na_events f"
     "  ON f.case_id = p.case_id AND f.number = 1 WHERE p.pupil = ? ORDER BY f.seq DESC LIMIT 1)"
-    " FROM chronic_na_head h LEFT JOIN chronic_na_cases c ON c.case_id = ? WHERE h.id = 1"
+    + _CHECK_FROM
 )
 # The case a new case is linked to: its pupil, whether it is open or erased, and
 # where its first event is in the store; and where a case's first event is.
@@ -626,25 +627,10 @@ class SQLStore(abc.ABC):
     ) -> None:
         """Refuse a case whose first ``expected_version`` events are not the
         stored case's: appended after them, its events would not rebuild it."""
-        with self._read() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT number, payload FROM chronic_na_events "
-                    "WHERE case_id = ? AND number IS NOT NULL AND number <= ? ORDER BY number"
-                ),
-                (case.case_id, expected_version),
-            )
-            rows = cur.fetchall()
+        rows = self._stored_rows(case.case_id, expected_version)
         if len(rows) != expected_version:
             return  # not the version expected: the append reports the conflict
-        stored = []
-        for position, (number, payload) in enumerate(rows, start=1):
-            if payload is None:
-                raise CaseErased(case.case_id)
-            if number != position:
-                raise SchemaError(case.case_id, position, "number", f"stored as event {number}")
-            stored.append(decode_event(payload, case_id=case.case_id, position=position))
-        if stored != list(events[:expected_version]):
+        if self._decoded(case.case_id, rows) != list(events[:expected_version]):
             raise InvalidInput(
                 "case",
                 f"its first {expected_version} events are not the stored case's: load the "
@@ -841,17 +827,31 @@ class SQLStore(abc.ABC):
             raise InvalidInput("case_id", "must be a str")
         if not REFERENCE.fullmatch(case_id):  # every stored case id is a reference
             raise NoSuchCase(case_id)
-        with self._read() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT number, payload FROM chronic_na_events "
-                    "WHERE case_id = ? AND number IS NOT NULL ORDER BY number"
-                ),
-                (case_id,),
-            )
-            rows = cur.fetchall()
+        rows = self._stored_rows(case_id)
         if not rows:
             raise NoSuchCase(case_id)
+        return self.lifecycle.replay(self._decoded(case_id, rows))
+
+    def _stored_rows(self, case_id: str, through: int | None = None) -> list[Any]:
+        """(number, payload) of the case's stored events in order, up to event
+        ``through`` if given."""
+        sql = (
+            "SELECT number, payload FROM chronic_na_events WHERE case_id = ? "
+            "AND number IS NOT NULL"
+        )
+        params: tuple[Any, ...] = (case_id,)
+        if through is not None:
+            sql += " AND number <= ?"
+            params = (case_id, through)
+        with self._read() as cur:
+            cur.execute(self._sql(sql + " ORDER BY number"), params)
+            return cur.fetchall()
+
+    @staticmethod
+    def _decoded(case_id: str, rows: Sequence[Any]) -> list[Event]:
+        """The events of ``rows`` (from :meth:`_stored_rows`); :class:`CaseErased`
+        if the case was erased, :class:`~chronic_na.errors.SchemaError` naming
+        the event if one cannot be read or is out of place."""
         events = []
         for position, (number, payload) in enumerate(rows, start=1):
             if payload is None:
@@ -859,7 +859,7 @@ class SQLStore(abc.ABC):
             if number != position:
                 raise SchemaError(case_id, position, "number", f"stored as event {number}")
             events.append(decode_event(payload, case_id=case_id, position=position))
-        return self.lifecycle.replay(events)
+        return events
 
     def version(self, case_id: str) -> int:
         """The case's stored version (0 if it is not in the store)."""
