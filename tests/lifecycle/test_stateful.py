@@ -336,6 +336,12 @@ class PathwayMachine(RuleBasedStateMachine):
         # Elapsed time, not wall-clock time: a step never lands in an hour skipped
         # by a clock change (those are refused when the command is made; tested apart).
         at = (self.now.astimezone(dt.UTC) + step).astimezone(LONDON)
+        if kind is OpenCase and self.case.version and data.draw(st.booleans()):
+            # Half the time, another child's case from identification (the
+            # lifecycle holds nothing between cases): runs that went deep come
+            # back to the early states. The other half, the OpenCase goes to
+            # the open case, which must refuse it.
+            self.case = Case("C-1", self.lifecycle)
         command = guided(self.case, at) if data.draw(st.integers(0, 3)) == 0 else None
         if command is None:
             try:
@@ -398,6 +404,10 @@ def test_pathway_state_machine() -> None:
             stateful_step_count=60,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             deadline=None,
+            # The coverage asserted below is a property of the whole run: the
+            # same examples on every machine, so that CI cannot pass or fail
+            # by the luck of a seed (about one random run in ten missed a rule).
+            derandomize=True,
         ),
     )
     missing_states = set(State) - {State.NEW} - COVERAGE["states"]
